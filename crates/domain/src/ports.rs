@@ -1,0 +1,298 @@
+//! The ports: what the domain needs from storage, as small synchronous traits held as
+//! `Arc<dyn …>`. Adapters implement them (in-memory in [`crate::memory`], SQLite in the
+//! storage crate); every adapter must pass the contract suite in [`crate::contract`].
+//!
+//! Every write method applies the whole change (rows, history, events) atomically or nothing at
+//! all, and returns the committed events with their per-board sequence numbers so the caller can
+//! publish them after commit.
+
+use crate::board::{Board, BoardUpdate, BoardView, NewBoard};
+use crate::comment::{Comment, NewComment};
+use crate::error::StoreError;
+use crate::event::{Event, NewEvent};
+use crate::history::{ChangeCounts, HistoryEntry, HistoryField, NewHistory};
+use crate::ids::{BoardId, CommentId, TicketId};
+use crate::page::PageRequest;
+use crate::ticket::{NewTicket, Ticket, TicketUpdate};
+use crate::time::Timestamp;
+use crate::values::{AssigneeName, ColumnName};
+use std::sync::Arc;
+
+/// A committed change: its result and the events appended to the log with it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Committed<T> {
+    pub value: T,
+    pub events: Vec<Event>,
+}
+
+impl<T> Committed<T> {
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Committed<U> {
+        Committed {
+            value: f(self.value),
+            events: self.events,
+        }
+    }
+}
+
+/// The history rows and events of a creation, decided once the new row's id is known.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Effects {
+    pub history: Vec<NewHistory>,
+    pub events: Vec<NewEvent>,
+}
+
+/// Builds the events of a created board once its id is known.
+pub type BoardEvents<'a> = dyn Fn(&Board) -> Vec<NewEvent> + 'a;
+/// Builds the history rows and events of a created ticket once its id is known.
+pub type TicketEffects<'a> = dyn Fn(&Ticket) -> Effects + 'a;
+/// Builds the events of a created comment once its id is known.
+pub type CommentEvents<'a> = dyn Fn(&Comment) -> Vec<NewEvent> + 'a;
+
+/// Which tickets to list. Results are ordered by column position on the board, then numeric
+/// priority, then id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TicketFilter {
+    pub board_id: BoardId,
+    /// Only tickets in one of these columns (exact board spelling); empty means every column.
+    pub columns: Vec<ColumnName>,
+    pub assignee: Option<AssigneeName>,
+}
+
+impl TicketFilter {
+    pub fn board(board_id: BoardId) -> Self {
+        Self {
+            board_id,
+            columns: Vec::new(),
+            assignee: None,
+        }
+    }
+}
+
+/// Boards and their columns.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait BoardRepository: Send + Sync {
+    /// Every board with its ticket count, ordered by id.
+    ///
+    /// # Errors
+    /// `Internal` when storage fails.
+    fn list(&self) -> Result<Vec<BoardView>, StoreError>;
+
+    /// One board with its ticket count, or `None`.
+    ///
+    /// # Errors
+    /// `Internal` when storage fails.
+    fn get(&self, id: BoardId) -> Result<Option<BoardView>, StoreError>;
+
+    /// The board with the lowest id, or `None` when there is none.
+    ///
+    /// # Errors
+    /// `Internal` when storage fails.
+    fn first(&self) -> Result<Option<BoardView>, StoreError>;
+
+    /// Creates a board and appends the events `events` builds from it, atomically.
+    ///
+    /// # Errors
+    /// `Internal` when storage fails; nothing is written.
+    fn create<'a>(
+        &self,
+        new: &NewBoard,
+        events: &BoardEvents<'a>,
+    ) -> Result<Committed<BoardView>, StoreError>;
+
+    /// Applies a board change with its ticket updates, their history rows and `events`, if the
+    /// board is still at `update.expected_version`, each ticket at its expected version, and no
+    /// ticket is left in `update.removed_columns` afterwards.
+    ///
+    /// # Errors
+    /// `Conflict` when a guard fails, `NotFound` when the board is gone, `Internal` when storage
+    /// fails; nothing is written in any case.
+    fn update(
+        &self,
+        update: &BoardUpdate,
+        events: &[NewEvent],
+    ) -> Result<Committed<BoardView>, StoreError>;
+
+    /// Deletes a board with its tickets, comments and history, and appends `events`, if it is
+    /// still at `expected_version`. Events of the board stay in the log until pruned.
+    ///
+    /// # Errors
+    /// `Conflict` when the version moved, `NotFound` when the board is gone, `Internal` when
+    /// storage fails; nothing is written in any case.
+    fn delete(
+        &self,
+        id: BoardId,
+        expected_version: i64,
+        events: &[NewEvent],
+    ) -> Result<Committed<()>, StoreError>;
+}
+
+/// Tickets.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait TicketRepository: Send + Sync {
+    /// One ticket, or `None`.
+    ///
+    /// # Errors
+    /// `Internal` when storage fails.
+    fn get(&self, id: TicketId) -> Result<Option<Ticket>, StoreError>;
+
+    /// Tickets matching `filter` in board order, one page of them when `page` is given, and the
+    /// total number matching.
+    ///
+    /// # Errors
+    /// `Internal` when storage fails.
+    fn list(
+        &self,
+        filter: &TicketFilter,
+        page: Option<PageRequest>,
+    ) -> Result<(Vec<Ticket>, u64), StoreError>;
+
+    /// Creates a ticket with the history rows and events `effects` builds from it, atomically,
+    /// if its board is still at `board_version` (so its column still exists).
+    ///
+    /// # Errors
+    /// `Conflict` when the board's version moved, `NotFound` when the board is gone, `Internal`
+    /// when storage fails; nothing is written in any case.
+    fn create<'a>(
+        &self,
+        new: &NewTicket,
+        board_version: i64,
+        effects: &TicketEffects<'a>,
+    ) -> Result<Committed<Ticket>, StoreError>;
+
+    /// Applies a decided ticket change with its history rows and `events`, if the ticket is still
+    /// at `update.expected_version` and, when `board_version` is given, its board at that version.
+    ///
+    /// # Errors
+    /// `Conflict` when a guard fails, `NotFound` when the ticket is gone, `Internal` when storage
+    /// fails; nothing is written in any case.
+    fn update(
+        &self,
+        update: &TicketUpdate,
+        board_version: Option<i64>,
+        events: &[NewEvent],
+    ) -> Result<Committed<Ticket>, StoreError>;
+
+    /// Deletes a ticket with its comments and history and appends `events`, if it is still at
+    /// `expected_version`.
+    ///
+    /// # Errors
+    /// `Conflict` when the version moved, `NotFound` when the ticket is gone, `Internal` when
+    /// storage fails; nothing is written in any case.
+    fn delete(
+        &self,
+        id: TicketId,
+        expected_version: i64,
+        events: &[NewEvent],
+    ) -> Result<Committed<()>, StoreError>;
+}
+
+/// Comments.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait CommentRepository: Send + Sync {
+    /// A ticket's comments, oldest first.
+    ///
+    /// # Errors
+    /// `Internal` when storage fails.
+    fn list_for_ticket(&self, ticket_id: TicketId) -> Result<Vec<Comment>, StoreError>;
+
+    /// One comment, or `None`.
+    ///
+    /// # Errors
+    /// `Internal` when storage fails.
+    fn get(&self, id: CommentId) -> Result<Option<Comment>, StoreError>;
+
+    /// Adds a comment and appends the events `events` builds from it, atomically.
+    ///
+    /// # Errors
+    /// `NotFound` when the ticket is gone, `Internal` when storage fails; nothing is written.
+    fn create<'a>(
+        &self,
+        new: &NewComment,
+        events: &CommentEvents<'a>,
+    ) -> Result<Committed<Comment>, StoreError>;
+
+    /// Deletes a comment and appends `events`, atomically.
+    ///
+    /// # Errors
+    /// `NotFound` when the comment is gone, `Internal` when storage fails; nothing is written.
+    fn delete(&self, id: CommentId, events: &[NewEvent]) -> Result<Committed<()>, StoreError>;
+}
+
+/// Reads of the change history (rows are written by the other repositories, in the
+/// transaction of the change they describe).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait HistoryRepository: Send + Sync {
+    /// A ticket's rows, newest first, optionally of one field only, at most `limit`.
+    ///
+    /// # Errors
+    /// `Internal` when storage fails.
+    fn for_ticket(
+        &self,
+        ticket_id: TicketId,
+        field: Option<HistoryField>,
+        limit: u32,
+    ) -> Result<Vec<HistoryEntry>, StoreError>;
+
+    /// A ticket's `column` rows, oldest first.
+    ///
+    /// # Errors
+    /// `Internal` when storage fails.
+    fn column_changes(&self, ticket_id: TicketId) -> Result<Vec<HistoryEntry>, StoreError>;
+
+    /// The rows of a board's tickets changed at or after `since`, newest first, at most `limit`,
+    /// each with its ticket's current title.
+    ///
+    /// # Errors
+    /// `Internal` when storage fails.
+    fn board_activity(
+        &self,
+        board_id: BoardId,
+        since: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<(HistoryEntry, String)>, StoreError>;
+
+    /// Counts of rows changed at or after `since`, by field, by user and by UTC day.
+    ///
+    /// # Errors
+    /// `Internal` when storage fails.
+    fn change_counts(&self, since: Timestamp) -> Result<ChangeCounts, StoreError>;
+}
+
+/// Reads and maintenance of the event log (events are appended by the other repositories, in
+/// the transaction of the change they describe).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait EventLog: Send + Sync {
+    /// A board's events with `seq > after`, in order, at most `limit`.
+    ///
+    /// # Errors
+    /// `Internal` when storage fails.
+    fn since(&self, board_id: BoardId, after: i64, limit: u32) -> Result<Vec<Event>, StoreError>;
+
+    /// The lowest and highest `seq` still held for a board, or `None` when it holds none.
+    ///
+    /// # Errors
+    /// `Internal` when storage fails.
+    fn bounds(&self, board_id: BoardId) -> Result<Option<(i64, i64)>, StoreError>;
+
+    /// Removes events recorded before `before`; returns how many.
+    ///
+    /// # Errors
+    /// `Internal` when storage fails.
+    fn prune(&self, before: Timestamp) -> Result<u64, StoreError>;
+}
+
+/// Every port an adapter provides, as the services take them.
+#[derive(Clone)]
+pub struct Repositories {
+    pub boards: Arc<dyn BoardRepository>,
+    pub tickets: Arc<dyn TicketRepository>,
+    pub comments: Arc<dyn CommentRepository>,
+    pub history: Arc<dyn HistoryRepository>,
+    pub events: Arc<dyn EventLog>,
+}
+
+impl std::fmt::Debug for Repositories {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Repositories").finish_non_exhaustive()
+    }
+}

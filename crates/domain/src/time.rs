@@ -1,0 +1,118 @@
+//! Time: the `Clock` port and the wire format of timestamps.
+
+use chrono::{DateTime, SubsecRound, Utc};
+
+/// An instant in UTC, at millisecond precision (what storage keeps and clients see).
+pub type Timestamp = DateTime<Utc>;
+
+/// Where "now" comes from, so tests can fix it.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait Clock: Send + Sync {
+    /// The current instant, truncated to milliseconds.
+    fn now(&self) -> Timestamp;
+}
+
+/// The real clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        Utc::now().trunc_subsecs(3)
+    }
+}
+
+/// A clock that always answers the same instant, or one moved explicitly.
+#[derive(Debug)]
+pub struct FixedClock(std::sync::Mutex<Timestamp>);
+
+impl FixedClock {
+    pub fn new(at: Timestamp) -> Self {
+        Self(std::sync::Mutex::new(at.trunc_subsecs(3)))
+    }
+
+    /// Moves the clock forward by `by`.
+    pub fn advance(&self, by: chrono::Duration) {
+        let mut now = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *now += by;
+    }
+}
+
+impl Clock for FixedClock {
+    fn now(&self) -> Timestamp {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Formats an instant as RFC 3339 UTC with milliseconds and a `Z` suffix.
+pub fn format_timestamp(at: &Timestamp) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// Seconds from `from` to `to` as a float (negative when `to` is earlier).
+#[expect(
+    clippy::cast_precision_loss,
+    reason = "durations in ms fit an f64 mantissa"
+)]
+pub fn seconds_between(from: &Timestamp, to: &Timestamp) -> f64 {
+    (*to - *from).num_milliseconds() as f64 / 1000.0
+}
+
+/// Serde helpers for [`Timestamp`] fields in the contract's format.
+pub mod serde_timestamp {
+    use super::{Timestamp, format_timestamp};
+    use serde::Serializer;
+
+    pub fn serialize<S: Serializer>(at: &Timestamp, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&format_timestamp(at))
+    }
+
+    /// For `Option<Timestamp>` fields.
+    pub mod option {
+        use super::{Timestamp, format_timestamp};
+        use serde::Serializer;
+
+        pub fn serialize<S: Serializer>(
+            at: &Option<Timestamp>,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            match at {
+                Some(at) => serializer.serialize_str(&format_timestamp(at)),
+                None => serializer.serialize_none(),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn timestamps_are_rfc3339_utc_with_millis_and_z() {
+        let at = Utc.with_ymd_and_hms(2026, 11, 22, 19, 51, 26).unwrap()
+            + chrono::Duration::milliseconds(784);
+        assert_eq!(format_timestamp(&at), "2026-11-22T19:51:26.784Z");
+    }
+
+    #[test]
+    fn system_clock_has_millisecond_precision() {
+        let now = SystemClock.now();
+        assert_eq!(now.timestamp_subsec_nanos() % 1_000_000, 0);
+    }
+
+    #[test]
+    fn fixed_clock_advances() {
+        let start = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let clock = FixedClock::new(start);
+        clock.advance(chrono::Duration::seconds(90));
+        assert_eq!(seconds_between(&start, &clock.now()), 90.0);
+    }
+}
