@@ -1,1 +1,110 @@
-//! placeholder
+//! The HTTP API of Agent Kanban: the actix-web route table of the contract, the extractors that
+//! validate every request, the mapping of domain errors to the contract's error envelope, and
+//! the server start-up shared by the binary and the end-to-end tests.
+//!
+//! Depends on the domain only through its services and ports; it knows nothing of storage.
+//! Configuration files and environment variables are read by the server crate, which passes
+//! plain structs in.
+
+pub mod dto;
+pub mod error;
+pub mod extract;
+pub mod middleware;
+pub mod routes;
+pub mod state;
+
+pub use error::ApiError;
+pub use state::{ActorConfig, ApiConfig, ApiState, EventPublisher, NoLiveEvents};
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::{NormalizePath, from_fn};
+use actix_web::{App, HttpServer, web};
+use kanban_domain::DomainError;
+use std::net::TcpListener;
+use std::time::Duration;
+use tracing_actix_web::TracingLogger;
+
+/// The application: every route of the contract with its middleware. The binary and the tests
+/// both serve exactly this.
+pub fn build_app(
+    state: ApiState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(web::Data::new(state))
+        .app_data(extract::path_config())
+        .configure(routes::configure)
+        .default_service(web::to(not_found))
+        .wrap(from_fn(middleware::error_envelope))
+        .wrap(TracingLogger::<middleware::RequestSpan>::new())
+        .wrap(from_fn(middleware::request_id))
+        .wrap(NormalizePath::trim())
+}
+
+async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::not_found("Resource"))
+}
+
+/// How the HTTP server runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerSettings {
+    /// Worker threads; 0 means one per core.
+    pub workers: usize,
+    /// How long a graceful stop waits for in-flight requests.
+    pub shutdown_timeout: Duration,
+    /// Whether SIGINT/SIGTERM stop the server gracefully (off in tests, which run many servers).
+    pub handle_signals: bool,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            workers: 0,
+            shutdown_timeout: Duration::from_secs(30),
+            handle_signals: true,
+        }
+    }
+}
+
+/// Prepares the data (the first board on an empty database) and starts serving on `listener`.
+/// The returned server runs when awaited or spawned.
+///
+/// # Errors
+/// When the first board cannot be created or the listener cannot be used.
+pub fn start(
+    state: ApiState,
+    listener: TcpListener,
+    settings: &ServerSettings,
+) -> Result<Server, StartError> {
+    if let Some(committed) = state.services.boards.ensure_first_board()? {
+        tracing::info!(board_id = %committed.value.board.id, "created the first board");
+        state.publisher.publish(&committed.events);
+    }
+    let mut server = HttpServer::new(move || build_app(state.clone()))
+        .shutdown_timeout(settings.shutdown_timeout.as_secs())
+        .listen(listener)?;
+    if settings.workers > 0 {
+        server = server.workers(settings.workers);
+    }
+    if !settings.handle_signals {
+        server = server.disable_signals();
+    }
+    Ok(server.run())
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("could not prepare the database: {0}")]
+    Data(#[from] DomainError),
+    #[error("could not listen: {0}")]
+    Io(#[from] std::io::Error),
+}

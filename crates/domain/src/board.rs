@@ -124,7 +124,8 @@ impl Board {
                 match columns.find(old.as_str()) {
                     Some(kept) if kept == old => {}
                     Some(respelled) => {
-                        ticket_updates.extend(in_old.filter_map(|t| t.follow_rename(respelled, at)))
+                        ticket_updates
+                            .extend(in_old.filter_map(|t| t.follow_rename(respelled, at)));
                     }
                     None => {
                         removed_columns.push(old.clone());

@@ -1,0 +1,91 @@
+//! Request bodies and query strings, and their conversion into validated domain inputs. Each DTO
+//! converts in one place and reports every invalid field at once.
+
+pub mod boards;
+pub mod comments;
+pub mod history;
+pub mod tickets;
+
+use crate::error::ApiError;
+use kanban_domain::FieldError;
+use kanban_domain::values::Priority;
+use serde::{Deserialize, Deserializer};
+
+/// Distinguishes a field that is absent (`None`) from one sent as `null` (`Some(None)`).
+pub(crate) fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// A priority as clients send it: a JSON number or a numeric string.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged, expecting = "a number or a numeric string")]
+pub enum PriorityInput {
+    Number(f64),
+    Text(String),
+}
+
+impl PriorityInput {
+    pub fn validate(&self, field: &str) -> Result<Priority, FieldError> {
+        match self {
+            Self::Number(value) => Priority::new(field, *value),
+            Self::Text(text) => Priority::parse(field, text),
+        }
+    }
+}
+
+/// Collects field errors while converting a DTO.
+#[derive(Debug, Default)]
+pub(crate) struct Checker {
+    errors: Vec<FieldError>,
+}
+
+impl Checker {
+    /// Keeps the value, or records the error and returns `None`.
+    pub(crate) fn check<T>(&mut self, result: Result<T, FieldError>) -> Option<T> {
+        result.map_err(|e| self.errors.push(e)).ok()
+    }
+
+    /// Like [`Checker::check`] for checks that report several fields.
+    pub(crate) fn check_all<T>(&mut self, result: Result<T, Vec<FieldError>>) -> Option<T> {
+        result.map_err(|e| self.errors.extend(e)).ok()
+    }
+
+    pub(crate) fn reject(&mut self, field: &str, kind: &'static str, message: &str) {
+        self.errors.push(FieldError::new(field, kind, message));
+    }
+
+    /// `Ok(value)` when nothing was recorded, else a 422 with every field under `location`.
+    pub(crate) fn finish<T>(
+        self,
+        location: &str,
+        value: impl FnOnce() -> Option<T>,
+    ) -> Result<T, ApiError> {
+        if self.errors.is_empty()
+            && let Some(value) = value()
+        {
+            return Ok(value);
+        }
+        Err(ApiError::validation(location, self.errors))
+    }
+}
+
+/// Checks `value` is within `range`, naming `field` otherwise.
+pub(crate) fn in_range(
+    field: &str,
+    value: u32,
+    range: std::ops::RangeInclusive<u32>,
+) -> Result<u32, FieldError> {
+    if range.contains(&value) {
+        Ok(value)
+    } else {
+        Err(FieldError::new(
+            field,
+            "out_of_range",
+            format!("must be between {} and {}", range.start(), range.end()),
+        ))
+    }
+}

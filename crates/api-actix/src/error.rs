@@ -1,0 +1,256 @@
+//! The one API error type: every failure, from the domain or from actix itself, leaves the server
+//! as the contract's envelope `{"error": {code, message, error_id, timestamp, …}}`.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, ResponseError};
+use kanban_domain::{DomainError, FieldError};
+use serde::Serialize;
+use std::fmt;
+
+/// A failed request, as the client will see it.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    message: String,
+    validation_errors: Vec<ValidationError>,
+    /// For 5xx: the cause, logged with the `error_id` and never sent.
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+/// One entry of `validation_errors`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ValidationError {
+    pub field: String,
+    pub message: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+#[derive(Serialize)]
+struct Envelope<'a> {
+    error: Body<'a>,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    code: &'static str,
+    message: &'a str,
+    error_id: &'a str,
+    timestamp: i64,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    validation_errors: &'a [ValidationError],
+}
+
+/// The envelope's `code` for a status.
+pub fn code_for(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "BAD_REQUEST",
+        401 => "UNAUTHORIZED",
+        403 => "FORBIDDEN",
+        404 => "NOT_FOUND",
+        405 => "METHOD_NOT_ALLOWED",
+        409 => "CONFLICT",
+        412 => "PRECONDITION_FAILED",
+        413 => "PAYLOAD_TOO_LARGE",
+        415 => "UNSUPPORTED_MEDIA_TYPE",
+        422 => "VALIDATION_ERROR",
+        429 => "RATE_LIMITED",
+        503 => "UNAVAILABLE",
+        s if s >= 500 => "INTERNAL_ERROR",
+        _ => "BAD_REQUEST",
+    }
+}
+
+/// A default message for statuses raised outside the handlers (actix's 404, 405, …).
+pub fn default_message(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        401 => "Authentication required",
+        403 => "Not allowed",
+        404 => "Not found",
+        405 => "Method not allowed on this path",
+        413 => "Request body too large",
+        415 => "Content-Type must be application/json",
+        429 => "Too many requests",
+        503 => "Service unavailable",
+        s if s >= 500 => "Internal server error",
+        _ => "Bad request",
+    }
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+            validation_errors: Vec::new(),
+            source: None,
+        }
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, format!("{what} not found"))
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    /// A 422 listing the invalid fields, each under `location` (`body`, `query`, `path`).
+    pub fn validation(location: &str, errors: Vec<FieldError>) -> Self {
+        let validation_errors: Vec<ValidationError> = errors
+            .into_iter()
+            .map(|e| ValidationError {
+                field: if e.field.is_empty() {
+                    location.to_owned()
+                } else if e.field.starts_with('[') {
+                    format!("{location}{}", e.field)
+                } else {
+                    format!("{location}.{}", e.field)
+                },
+                message: e.message,
+                kind: e.kind.to_owned(),
+            })
+            .collect();
+        let message = match validation_errors.as_slice() {
+            [one] => format!("Invalid {}: {}", one.field, one.message),
+            many => format!("{} invalid fields", many.len()),
+        };
+        Self {
+            validation_errors,
+            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, message)
+        }
+    }
+
+    pub fn internal(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self {
+            source: Some(source.into()),
+            ..Self::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    pub fn validation_errors(&self) -> &[ValidationError] {
+        &self.validation_errors
+    }
+
+    /// The envelope for `status` with `message` and a fresh error id.
+    pub fn envelope(
+        status: StatusCode,
+        message: &str,
+        validation_errors: &[ValidationError],
+    ) -> HttpResponse {
+        Self::envelope_with_id(status, message, validation_errors, &new_error_id())
+    }
+
+    fn envelope_with_id(
+        status: StatusCode,
+        message: &str,
+        validation_errors: &[ValidationError],
+        error_id: &str,
+    ) -> HttpResponse {
+        let body = Envelope {
+            error: Body {
+                code: code_for(status),
+                message,
+                error_id,
+                timestamp: chrono::Utc::now().timestamp(),
+                validation_errors,
+            },
+        };
+        let mut response = HttpResponse::build(status);
+        if status == StatusCode::UNAUTHORIZED {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        response.json(body)
+    }
+}
+
+/// A fresh `err_…` id that ties a response to the log line describing its cause.
+pub fn new_error_id() -> String {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    format!("err_{}", &id[..16])
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.status.as_u16(), self.message)
+    }
+}
+
+impl std::error::Error for ApiError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|s| s as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let error_id = new_error_id();
+        if self.status.is_server_error() {
+            match &self.source {
+                Some(cause) => {
+                    tracing::error!(%error_id, error = %cause, cause = ?cause, "request failed");
+                }
+                None => tracing::error!(%error_id, message = %self.message, "request failed"),
+            }
+        }
+        Self::envelope_with_id(
+            self.status,
+            &self.message,
+            &self.validation_errors,
+            &error_id,
+        )
+    }
+}
+
+impl From<DomainError> for ApiError {
+    /// Validation errors are reported as fields of the request body; use
+    /// [`ApiError::from_domain_at`] when the checked input came from elsewhere.
+    fn from(error: DomainError) -> Self {
+        Self::from_domain_at(error, "body")
+    }
+}
+
+impl ApiError {
+    /// Maps a domain error, reporting invalid fields under `location` (`body`, `query`).
+    pub fn from_domain_at(error: DomainError, location: &str) -> Self {
+        match error {
+            DomainError::NotFound(what) => Self::not_found(what),
+            DomainError::Validation(errors) => Self::validation(location, errors),
+            DomainError::AlreadyClaimed { assignee } => Self::new(
+                StatusCode::CONFLICT,
+                format!("Ticket is already claimed by {assignee}"),
+            ),
+            DomainError::ColumnNotEmpty { column, tickets } => Self::new(
+                StatusCode::CONFLICT,
+                format!(
+                    "Column '{column}' still holds {tickets} ticket(s); pass ?move_to=<column> to move them"
+                ),
+            ),
+            DomainError::Duplicate(message) => Self::new(StatusCode::CONFLICT, message),
+            DomainError::PreconditionFailed { current } => Self::new(
+                StatusCode::PRECONDITION_FAILED,
+                format!("If-Match does not match the current version \"{current}\""),
+            ),
+            DomainError::Conflict => Self::new(
+                StatusCode::CONFLICT,
+                "The resource was modified concurrently; retry the request",
+            ),
+            DomainError::Forbidden(message) => Self::new(StatusCode::FORBIDDEN, message),
+            DomainError::Internal(source) => Self::internal(source),
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! Middleware: request ids, the error envelope for errors raised outside the handlers, and the
+//! request span (request id, route pattern, status, latency).
+
+use crate::error::{ApiError, default_message};
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage};
+use std::time::Instant;
+use tracing::Span;
+use tracing_actix_web::RootSpanBuilder;
+
+/// `X-Request-Id`.
+pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The id of the current request: the client's, when it sent a sensible one, else a new one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestId(pub String);
+
+/// When the request arrived, for the latency in the log line.
+#[derive(Debug, Clone, Copy)]
+struct RequestStart(Instant);
+
+/// A client-supplied id is echoed if it is 1–128 characters of `[A-Za-z0-9._:-]`.
+fn accept_request_id(value: &HeaderValue) -> Option<String> {
+    let text = value.to_str().ok()?;
+    let sensible = (1..=128).contains(&text.len())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b));
+    sensible.then(|| text.to_owned())
+}
+
+/// Gives every request an id and echoes it in `X-Request-Id`.
+pub async fn request_id(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let id = req
+        .headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(accept_request_id)
+        .unwrap_or_else(|| format!("req_{}", uuid::Uuid::new_v4().simple()));
+    req.extensions_mut().insert(RequestId(id.clone()));
+    req.extensions_mut().insert(RequestStart(Instant::now()));
+    let mut response = next.call(req).await?;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    Ok(response)
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"))
+}
+
+/// Headers of an error response worth keeping when its body is replaced by the envelope.
+const KEPT_HEADERS: [HeaderName; 3] =
+    [header::ALLOW, header::RETRY_AFTER, header::WWW_AUTHENTICATE];
+
+fn keep_headers(from: &HeaderMap, to: &mut HeaderMap) {
+    for name in KEPT_HEADERS {
+        if let Some(value) = from.get(&name) {
+            to.insert(name, value.clone());
+        }
+    }
+}
+
+/// Turns every error answer that is not already the envelope (actix's 404 and 405, payload and
+/// middleware errors) into the envelope.
+pub async fn error_envelope<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, Error> {
+    let request = req.request().clone();
+    match next.call(req).await {
+        Ok(response) => {
+            let status = response.status();
+            if !(status.is_client_error() || status.is_server_error())
+                || is_json(response.headers())
+            {
+                return Ok(response.map_into_left_body());
+            }
+            let (request, original) = response.into_parts();
+            let mut replaced = ApiError::envelope(status, default_message(status), &[]);
+            keep_headers(original.headers(), replaced.headers_mut());
+            Ok(ServiceResponse::new(request, replaced).map_into_right_body())
+        }
+        Err(error) => {
+            let original = error.error_response();
+            let status = original.status();
+            let message = if status.is_server_error() {
+                let error_id = crate::error::new_error_id();
+                tracing::error!(%error_id, %error, "request failed in middleware");
+                default_message(status).to_owned()
+            } else {
+                error.to_string()
+            };
+            let message = if message.is_empty() {
+                default_message(status).to_owned()
+            } else {
+                message
+            };
+            let mut replaced = ApiError::envelope(status, &message, &[]);
+            keep_headers(original.headers(), replaced.headers_mut());
+            Ok(ServiceResponse::new(request, replaced).map_into_right_body())
+        }
+    }
+}
+
+/// The span of each request: request id, method, route pattern (not the raw path), and once
+/// answered, status and latency.
+#[derive(Debug)]
+pub struct RequestSpan;
+
+impl RootSpanBuilder for RequestSpan {
+    fn on_request_start(request: &ServiceRequest) -> Span {
+        let request_id = request
+            .extensions()
+            .get::<RequestId>()
+            .map(|id| id.0.clone())
+            .unwrap_or_default();
+        let route = request
+            .match_pattern()
+            .unwrap_or_else(|| "unmatched".to_owned());
+        tracing::info_span!(
+            "request",
+            request_id = %request_id,
+            method = %request.method(),
+            route = %route,
+            status = tracing::field::Empty,
+            latency_ms = tracing::field::Empty,
+        )
+    }
+
+    fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
+        let (status, started) = match outcome {
+            Ok(response) => (
+                response.status().as_u16(),
+                response
+                    .request()
+                    .extensions()
+                    .get::<RequestStart>()
+                    .copied(),
+            ),
+            Err(error) => (error.as_response_error().status_code().as_u16(), None),
+        };
+        let latency_ms = started.map(|s| s.0.elapsed().as_secs_f64() * 1000.0);
+        span.record("status", status);
+        if let Some(latency_ms) = latency_ms {
+            span.record("latency_ms", latency_ms);
+        }
+        span.in_scope(|| tracing::info!(status, latency_ms, "request completed"));
+    }
+}

@@ -1,0 +1,48 @@
+//! `/api/comments` (contract §4).
+
+use super::message;
+use crate::dto::comments::CreateComment;
+use crate::error::ApiError;
+use crate::extract::{CurrentActor, JsonBody};
+use crate::state::ApiState;
+use actix_web::{HttpResponse, web};
+use kanban_domain::{CommentId, TicketId};
+
+pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("").post(create))
+        .service(web::resource("/ticket/{ticket_id}").get(for_ticket))
+        .service(web::resource("/{comment_id}").delete(delete));
+}
+
+async fn for_ticket(
+    state: web::Data<ApiState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = TicketId::new(id.into_inner());
+    let comments = state.read(move |s| s.comments.for_ticket(id)).await?;
+    Ok(HttpResponse::Ok().json(comments))
+}
+
+async fn create(
+    state: web::Data<ApiState>,
+    actor: CurrentActor,
+    body: JsonBody<CreateComment>,
+) -> Result<HttpResponse, ApiError> {
+    let (ticket_id, text) = body.into_inner().validate()?;
+    let actor = actor.into_inner();
+    let comment = state
+        .write(move |s| s.comments.add(&actor, ticket_id, &text))
+        .await?;
+    Ok(HttpResponse::Created().json(comment))
+}
+
+async fn delete(
+    state: web::Data<ApiState>,
+    actor: CurrentActor,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = CommentId::new(id.into_inner());
+    let actor = actor.into_inner();
+    let comment = state.write(move |s| s.comments.delete(&actor, id)).await?;
+    Ok(message(format!("Comment {} deleted", comment.id)))
+}

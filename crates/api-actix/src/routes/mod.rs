@@ -1,0 +1,40 @@
+//! The route table of contract §2–§5 and the service root. One file per resource.
+
+mod boards;
+mod comments;
+mod history;
+mod root;
+mod tickets;
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, web};
+use serde::Serialize;
+
+/// Registers every route. Paths are written without a trailing slash; the app trims one from
+/// each request before routing, so both spellings reach the same handler.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    root::configure(cfg);
+    cfg.service(web::scope("/api/boards").configure(boards::configure))
+        .service(web::scope("/api/tickets").configure(tickets::configure))
+        .service(web::scope("/api/comments").configure(comments::configure))
+        .service(web::scope("/api/history").configure(history::configure));
+}
+
+/// A JSON response carrying the resource's version as its `ETag`.
+fn with_etag(status: StatusCode, version: i64, body: &impl Serialize) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::ETAG, format!("\"{version}\"")))
+        .json(body)
+}
+
+/// `{"message": …}`.
+#[derive(Debug, Serialize)]
+struct Message {
+    message: String,
+}
+
+fn message(text: impl Into<String>) -> HttpResponse {
+    HttpResponse::Ok().json(Message {
+        message: text.into(),
+    })
+}

@@ -1,0 +1,123 @@
+//! What every handler shares: the use-case services, the event publisher and the API settings.
+//! Built once outside `HttpServer::new` and cloned into each worker.
+
+use crate::error::ApiError;
+use actix_web::http::StatusCode;
+use kanban_domain::Role;
+use kanban_domain::event::Event;
+use kanban_domain::ports::Committed;
+use kanban_domain::services::Services;
+use std::sync::Arc;
+
+/// Receives the events of every committed change, after commit (the WebSocket hub).
+pub trait EventPublisher: Send + Sync {
+    fn publish(&self, events: &[Event]);
+}
+
+/// A publisher that drops events: for a server with no live subscribers.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoLiveEvents;
+
+impl EventPublisher for NoLiveEvents {
+    fn publish(&self, _events: &[Event]) {}
+}
+
+/// Who a request acts as until authentication lands (see `extract::actor`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActorConfig {
+    /// The name used when a request does not name itself in `X-Actor`.
+    pub default_name: String,
+    /// The role every request acts with.
+    pub role: Role,
+}
+
+impl Default for ActorConfig {
+    fn default() -> Self {
+        Self {
+            default_name: "anonymous".to_owned(),
+            role: Role::Pm,
+        }
+    }
+}
+
+/// Settings of the HTTP layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiConfig {
+    /// Largest accepted request body, in bytes.
+    pub body_limit: usize,
+    pub actor: ActorConfig,
+    /// Reported by `GET /` and `GET /api/status`.
+    pub version: String,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            body_limit: 1024 * 1024,
+            actor: ActorConfig::default(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+        }
+    }
+}
+
+/// The state of the HTTP layer.
+#[derive(Clone)]
+pub struct ApiState {
+    pub services: Services,
+    pub publisher: Arc<dyn EventPublisher>,
+    pub config: Arc<ApiConfig>,
+}
+
+impl std::fmt::Debug for ApiState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiState")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ApiState {
+    pub fn new(services: Services, publisher: Arc<dyn EventPublisher>, config: ApiConfig) -> Self {
+        Self {
+            services,
+            publisher,
+            config: Arc::new(config),
+        }
+    }
+
+    /// Runs a read use case on the blocking pool: one hop per request, not one per query.
+    pub async fn read<T, E>(
+        &self,
+        use_case: impl FnOnce(&Services) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        E: Into<ApiError> + Send + 'static,
+    {
+        let services = self.services.clone();
+        match actix_web::web::block(move || use_case(&services)).await {
+            Ok(outcome) => outcome.map_err(Into::into),
+            Err(_) => Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The server is shutting down",
+            )),
+        }
+    }
+
+    /// Runs a write use case on the blocking pool and, once it has committed, publishes its
+    /// events.
+    pub async fn write<T, E>(
+        &self,
+        use_case: impl FnOnce(&Services) -> Result<Committed<T>, E> + Send + 'static,
+    ) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        E: Into<ApiError> + Send + 'static,
+    {
+        let committed = self.read(use_case).await?;
+        if !committed.events.is_empty() {
+            self.publisher.publish(&committed.events);
+        }
+        Ok(committed.value)
+    }
+}
