@@ -15,6 +15,8 @@ pub struct ApiError {
     validation_errors: Vec<ValidationError>,
     /// For 5xx: the cause, logged with the `error_id` and never sent.
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    /// Headers the response must carry (`Retry-After`, `Allow`, `X-Request-Id`).
+    headers: Vec<(header::HeaderName, header::HeaderValue)>,
 }
 
 /// One entry of `validation_errors`.
@@ -84,7 +86,15 @@ impl ApiError {
             message: message.into(),
             validation_errors: Vec::new(),
             source: None,
+            headers: Vec::new(),
         }
+    }
+
+    /// Adds a header to the error response.
+    #[must_use]
+    pub fn with_header(mut self, name: header::HeaderName, value: header::HeaderValue) -> Self {
+        self.headers.push((name, value));
+        self
     }
 
     pub fn not_found(what: &str) -> Self {
@@ -207,12 +217,16 @@ impl ResponseError for ApiError {
                 None => tracing::error!(%error_id, message = %self.message, "request failed"),
             }
         }
-        Self::envelope_with_id(
+        let mut response = Self::envelope_with_id(
             self.status,
             &self.message,
             &self.validation_errors,
             &error_id,
-        )
+        );
+        for (name, value) in &self.headers {
+            response.headers_mut().insert(name.clone(), value.clone());
+        }
+        response
     }
 }
 

@@ -72,11 +72,15 @@ fn keep_headers(from: &HeaderMap, to: &mut HeaderMap) {
 
 /// Turns every error answer that is not already the envelope (actix's 404 and 405, payload and
 /// middleware errors) into the envelope.
+///
+/// It must not hold a clone of the request while the router runs (the router needs the only
+/// reference), so errors that arrive as `Err` are re-raised as an [`ApiError`] carrying the
+/// request id and the original's `Retry-After`/`Allow`/`WWW-Authenticate` headers.
 pub async fn error_envelope<B: MessageBody + 'static>(
     req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, Error> {
-    let request = req.request().clone();
+    let request_id = req.extensions().get::<RequestId>().map(|id| id.0.clone());
     match next.call(req).await {
         Ok(response) => {
             let status = response.status();
@@ -93,21 +97,26 @@ pub async fn error_envelope<B: MessageBody + 'static>(
         Err(error) => {
             let original = error.error_response();
             let status = original.status();
-            let message = if status.is_server_error() {
-                let error_id = crate::error::new_error_id();
-                tracing::error!(%error_id, %error, "request failed in middleware");
-                default_message(status).to_owned()
+            let mut replacement = if status.is_server_error() {
+                ApiError::internal(error.to_string())
             } else {
-                error.to_string()
+                let message = error.to_string();
+                let message = if message.is_empty() {
+                    default_message(status).to_owned()
+                } else {
+                    message
+                };
+                ApiError::new(status, message)
             };
-            let message = if message.is_empty() {
-                default_message(status).to_owned()
-            } else {
-                message
-            };
-            let mut replaced = ApiError::envelope(status, &message, &[]);
-            keep_headers(original.headers(), replaced.headers_mut());
-            Ok(ServiceResponse::new(request, replaced).map_into_right_body())
+            for name in KEPT_HEADERS {
+                if let Some(value) = original.headers().get(&name) {
+                    replacement = replacement.with_header(name, value.clone());
+                }
+            }
+            if let Some(id) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
+                replacement = replacement.with_header(REQUEST_ID_HEADER, id);
+            }
+            Err(replacement.into())
         }
     }
 }

@@ -1,1 +1,35 @@
-fn main() {}
+//! `agent-kanban`: the server binary. Reads the configuration, sets up tracing, opens and
+//! migrates the database, wires the storage adapters into the domain services and the HTTP API,
+//! and serves until SIGINT or SIGTERM, then finishes in-flight requests and checkpoints the WAL.
+//!
+//! This is the only crate that reads configuration files and environment variables; the others
+//! take plain structs.
+
+mod cli;
+mod serve;
+mod settings;
+mod telemetry;
+
+use clap::Parser;
+use cli::{Cli, Command, ServeArgs};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let env: std::collections::HashMap<String, String> = std::env::vars().collect();
+    let outcome = match cli
+        .command
+        .unwrap_or_else(|| Command::Serve(ServeArgs::default()))
+    {
+        Command::Serve(args) => serve::serve(&args, &env),
+        Command::Migrate(args) => serve::migrate(&args, &env),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(error = %error, "agent-kanban stopped with an error");
+            eprintln!("agent-kanban: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
