@@ -11,6 +11,8 @@
 pub mod actor;
 pub mod board;
 pub mod comment;
+#[cfg(any(test, feature = "contract-tests"))]
+pub mod contract;
 pub mod error;
 pub mod event;
 pub mod history;

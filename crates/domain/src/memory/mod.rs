@@ -199,7 +199,11 @@ impl BoardRepository for MemoryStore {
         let mut state = self.lock();
         state.check_board_version(update.board.id, update.expected_version)?;
         for ticket_update in &update.ticket_updates {
-            state.check_ticket_version(ticket_update)?;
+            // A relocated ticket that moved or disappeared meanwhile: the change was decided on
+            // a stale view of the board, so it is a conflict (not "board not found").
+            state
+                .check_ticket_version(ticket_update)
+                .map_err(|_| StoreError::Conflict)?;
         }
         let updated: HashMap<TicketId, &Ticket> = update
             .ticket_updates

@@ -1,0 +1,403 @@
+//! Contract of [`TicketRepository`](crate::ports::TicketRepository).
+
+use super::Factory;
+use super::fixtures::{
+    actor, all_events, apply, at, board, board_now, column, event, move_ticket, ok, seqs, some,
+    ticket, ticket_now,
+};
+use crate::board::{BoardPatch, Relocation};
+use crate::comment::NewComment;
+use crate::error::StoreError;
+use crate::event::{EventKind, NewEvent};
+use crate::history::HistoryField;
+use crate::page::PageRequest;
+use crate::ports::{Effects, Repositories, TicketFilter};
+use crate::ticket::{NewTicket, Ticket, TicketPatch};
+use crate::values::{AssigneeName, CommentText, LongText, Priority, TicketTitle};
+
+fn assignee(name: &str) -> AssigneeName {
+    ok(AssigneeName::parse("assignee", name), "assignee")
+}
+
+fn titles(tickets: &[Ticket]) -> Vec<&str> {
+    tickets.iter().map(|t| t.title.as_str()).collect()
+}
+
+fn list(
+    repos: &Repositories,
+    filter: &TicketFilter,
+    page: Option<PageRequest>,
+) -> (Vec<Ticket>, u64) {
+    ok(repos.tickets.list(filter, page), "list tickets")
+}
+
+/// A created ticket comes back field for field, at version 1, with its history rows and events
+/// written in the same change.
+pub fn ticket_create_round_trips_with_effects(make: Factory<'_>) {
+    let repos = make();
+    let ops = board(&repos, "Ops", &["Todo", "Doing"], at(0)).value.board;
+    let new = NewTicket {
+        board_id: ops.id,
+        title: ok(TicketTitle::parse("title", "Ship it ✓"), "title"),
+        description: ok(LongText::parse("d", "line one\nline two\t'quoted'"), "d"),
+        acceptance_criteria: ok(LongText::parse("a", "- works"), "a"),
+        priority: ok(Priority::new("priority", 2.5), "priority"),
+        assignee: Some(assignee("agent-1")),
+        current_column: column("Doing"),
+        at: at(1),
+    };
+    let effects = |t: &Ticket| Effects {
+        history: NewTicket::history(t, &actor()),
+        events: vec![NewEvent::new(
+            t.board_id,
+            EventKind::TicketCreated,
+            at(1),
+            t,
+            &[],
+        )],
+    };
+    let committed = ok(repos.tickets.create(&new, ops.version, &effects), "create");
+    let created = &committed.value;
+    assert_eq!(created.title, new.title);
+    assert_eq!(created.description, new.description);
+    assert_eq!(created.acceptance_criteria, new.acceptance_criteria);
+    assert_eq!(created.priority, new.priority);
+    assert_eq!(created.assignee, new.assignee);
+    assert_eq!(created.current_column, new.current_column);
+    assert_eq!(created.version, 1);
+    let times = (
+        created.created_at,
+        created.updated_at,
+        created.column_entered_at,
+    );
+    assert_eq!(times, (at(1), at(1), at(1)));
+    assert_eq!(&ticket_now(&repos, created), created);
+    assert_eq!(seqs(&committed.events), [2]);
+    assert_eq!(
+        committed.events[0].data["id"],
+        serde_json::json!(created.id.get())
+    );
+    let rows = ok(repos.history.for_ticket(created.id, None, 10), "history");
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].field_name, "status");
+    assert_eq!(
+        (rows[0].old_value.as_deref(), rows[0].new_value.as_deref()),
+        (None, Some("created"))
+    );
+    assert_eq!(
+        (rows[0].changed_by.as_str(), rows[0].changed_at),
+        ("ann", at(1))
+    );
+    assert_eq!(board_now(&repos, ops.id).ticket_count, 1);
+}
+
+/// A ticket decided on an older board version (its column may be gone) is a conflict; on a
+/// missing board it is not found; nothing is written either way.
+pub fn ticket_create_checks_board_version(make: Factory<'_>) {
+    let repos = make();
+    let ops = board(&repos, "Ops", &["Todo", "Doing"], at(0)).value.board;
+    let patch = BoardPatch {
+        columns: Some(super::fixtures::columns(&["Todo"])),
+        ..BoardPatch::default()
+    };
+    let update = some(
+        ok(
+            ops.apply_patch(&patch, Relocation::Refuse, &[], &actor(), at(1)),
+            "decide",
+        ),
+        "a change",
+    );
+    ok(repos.boards.update(&update, &[]), "drop a column");
+    let new = NewTicket {
+        board_id: ops.id,
+        title: ok(TicketTitle::parse("title", "late"), "title"),
+        description: LongText::empty(),
+        acceptance_criteria: LongText::empty(),
+        priority: Priority::default(),
+        assignee: None,
+        current_column: column("Doing"),
+        at: at(2),
+    };
+    let effects = |t: &Ticket| Effects {
+        history: NewTicket::history(t, &actor()),
+        events: vec![event(t.board_id, EventKind::TicketCreated, at(2))],
+    };
+    let stale = repos.tickets.create(&new, ops.version, &effects);
+    assert!(matches!(stale, Err(StoreError::Conflict)), "{stale:?}");
+    let mut missing = new.clone();
+    missing.board_id = crate::ids::BoardId::new(4242);
+    let result = repos.tickets.create(&missing, 1, &effects);
+    assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
+    assert_eq!(list(&repos, &TicketFilter::board(ops.id), None).1, 0);
+    assert_eq!(seqs(&all_events(&repos, ops.id)), [1]);
+}
+
+/// Of two updates decided on the same version exactly one applies; the other, and an update of
+/// a deleted ticket, write nothing. A board-version guard is checked in the same change.
+pub fn ticket_update_is_compare_and_set(make: Factory<'_>) {
+    let repos = make();
+    let ops = board(&repos, "Ops", &["Todo", "Doing"], at(0)).value.board;
+    let original = ticket(&repos, &ops, "task", "Todo", 1.0, at(1));
+    let claim = ok(
+        original.claim(&assignee("agent-1"), &actor(), at(2)),
+        "claim",
+    );
+    let other = ok(
+        original.claim(&assignee("agent-2"), &actor(), at(2)),
+        "claim",
+    );
+    let won = apply(&repos, &claim, EventKind::TicketClaimed);
+    assert_eq!(won.value, claim.ticket);
+    assert_eq!(seqs(&won.events), [3]);
+    let lost = repos.tickets.update(
+        &other,
+        None,
+        &[event(ops.id, EventKind::TicketClaimed, at(2))],
+    );
+    assert!(matches!(lost, Err(StoreError::Conflict)), "{lost:?}");
+    let stored = ticket_now(&repos, &original);
+    assert_eq!(
+        (stored.assignee.clone(), stored.version),
+        (Some(assignee("agent-1")), 2)
+    );
+    let rows = ok(
+        repos
+            .history
+            .for_ticket(original.id, Some(HistoryField::Assignee), 10),
+        "h",
+    );
+    assert_eq!(rows.len(), 1);
+    assert_eq!(seqs(&all_events(&repos, ops.id)), [1, 2, 3]);
+
+    // Releasing writes a null assignee.
+    let release = some(stored.release(&actor(), at(3)), "a release");
+    assert_eq!(
+        apply(&repos, &release, EventKind::TicketReleased)
+            .value
+            .assignee,
+        None
+    );
+    assert_eq!(ticket_now(&repos, &original).assignee, None);
+
+    // A board guard: stale board version is a conflict, the current one applies.
+    let current = ticket_now(&repos, &original);
+    let update = some(current.move_to(&column("Doing"), &actor(), at(4)), "a move");
+    let stale = repos.tickets.update(&update, Some(ops.version + 1), &[]);
+    assert!(matches!(stale, Err(StoreError::Conflict)), "{stale:?}");
+    assert_eq!(ticket_now(&repos, &original), current);
+    let moved = ok(
+        repos.tickets.update(&update, Some(ops.version), &[]),
+        "move",
+    );
+    assert_eq!(moved.value.current_column.as_str(), "Doing");
+    assert_eq!(moved.value.column_entered_at, at(4));
+    assert_eq!(ticket_now(&repos, &original), moved.value);
+
+    ok(
+        repos.tickets.delete(original.id, moved.value.version, &[]),
+        "delete",
+    );
+    let patch = TicketPatch {
+        title: Some(ok(TicketTitle::parse("t", "gone"), "title")),
+        ..TicketPatch::default()
+    };
+    let update = some(moved.value.apply_patch(&patch, &actor(), at(5)), "a patch");
+    let gone = repos.tickets.update(&update, None, &[]);
+    assert!(matches!(gone, Err(StoreError::NotFound)), "{gone:?}");
+}
+
+/// Any number of concurrent claims decided on the same version: exactly one wins.
+pub fn ticket_claims_race_has_one_winner(make: Factory<'_>) {
+    let repos = make();
+    let ops = board(&repos, "Ops", &["Todo"], at(0)).value.board;
+    let original = ticket(&repos, &ops, "contended", "Todo", 1.0, at(1));
+    let outcomes: Vec<Result<(), StoreError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                let repos = repos.clone();
+                let original = original.clone();
+                scope.spawn(move || {
+                    let agent = assignee(&format!("agent-{i}"));
+                    let claim = ok(original.claim(&agent, &actor(), at(2)), "claim");
+                    let events = [event(ops.id, EventKind::TicketClaimed, at(2))];
+                    repos.tickets.update(&claim, None, &events).map(|_| ())
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| panic!("claim thread panicked")))
+            .collect()
+    });
+    let won = outcomes.iter().filter(|o| o.is_ok()).count();
+    assert_eq!(won, 1, "{outcomes:?}");
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| matches!(o, Ok(()) | Err(StoreError::Conflict))),
+        "{outcomes:?}"
+    );
+    assert_eq!(ticket_now(&repos, &original).version, 2);
+    assert_eq!(seqs(&all_events(&repos, ops.id)), [1, 2, 3]);
+}
+
+/// Board order: column position on the board (not name), then numeric priority, then id.
+pub fn ticket_list_orders_by_column_position_priority_and_id(make: Factory<'_>) {
+    let repos = make();
+    let ops = board(&repos, "Ops", &["Zeta", "Alpha", "Mid"], at(0))
+        .value
+        .board;
+    ticket(&repos, &ops, "mid", "Mid", 0.0, at(1));
+    ticket(&repos, &ops, "zeta-10", "Zeta", 10.0, at(1));
+    ticket(&repos, &ops, "zeta-2-first", "Zeta", 2.0, at(1));
+    ticket(&repos, &ops, "alpha", "Alpha", 1.0, at(1));
+    ticket(&repos, &ops, "zeta-2-second", "Zeta", 2.0, at(1));
+    ticket(&repos, &ops, "zeta-9.5", "Zeta", 9.5, at(1));
+    let (all, total) = list(&repos, &TicketFilter::board(ops.id), None);
+    assert_eq!(total, 6);
+    let expected = [
+        "zeta-2-first",
+        "zeta-2-second",
+        "zeta-9.5",
+        "zeta-10",
+        "alpha",
+        "mid",
+    ];
+    assert_eq!(titles(&all), expected);
+
+    // Reordering the columns reorders the listing.
+    let patch = BoardPatch {
+        columns: Some(super::fixtures::columns(&["Mid", "Alpha", "Zeta"])),
+        ..BoardPatch::default()
+    };
+    let update = some(
+        ok(
+            ops.apply_patch(&patch, Relocation::Refuse, &[], &actor(), at(2)),
+            "decide",
+        ),
+        "a change",
+    );
+    ok(repos.boards.update(&update, &[]), "reorder");
+    let (all, _) = list(&repos, &TicketFilter::board(ops.id), None);
+    let expected = [
+        "mid",
+        "alpha",
+        "zeta-2-first",
+        "zeta-2-second",
+        "zeta-9.5",
+        "zeta-10",
+    ];
+    assert_eq!(titles(&all), expected);
+}
+
+/// Column and assignee filters, other boards excluded, pages with the total of all matches.
+pub fn ticket_list_filters_and_pages(make: Factory<'_>) {
+    let repos = make();
+    let ops = board(&repos, "Ops", &["Todo", "Doing", "Done"], at(0))
+        .value
+        .board;
+    let dev = board(&repos, "Dev", &["Todo"], at(0)).value.board;
+    ticket(&repos, &dev, "elsewhere", "Todo", 1.0, at(1));
+    for (i, column) in ["Todo", "Doing", "Todo", "Done", "Todo"].iter().enumerate() {
+        let t = ticket(&repos, &ops, &format!("t{i}"), column, 1.0, at(1));
+        if i % 2 == 0 {
+            let claim = ok(t.claim(&assignee("bot"), &actor(), at(2)), "claim");
+            apply(&repos, &claim, EventKind::TicketClaimed);
+        }
+    }
+    let all = TicketFilter::board(ops.id);
+    assert_eq!(
+        titles(&list(&repos, &all, None).0),
+        ["t0", "t2", "t4", "t1", "t3"]
+    );
+
+    let todo = TicketFilter {
+        columns: vec![column("Todo")],
+        ..all.clone()
+    };
+    let (items, total) = list(&repos, &todo, None);
+    assert_eq!((titles(&items), total), (vec!["t0", "t2", "t4"], 3));
+    let two = TicketFilter {
+        columns: vec![column("Done"), column("Doing")],
+        ..all.clone()
+    };
+    assert_eq!(titles(&list(&repos, &two, None).0), ["t1", "t3"]);
+    let bot = TicketFilter {
+        assignee: Some(assignee("bot")),
+        ..all.clone()
+    };
+    assert_eq!(titles(&list(&repos, &bot, None).0), ["t0", "t2", "t4"]);
+    let nobody = TicketFilter {
+        assignee: Some(assignee("nobody")),
+        ..all.clone()
+    };
+    assert_eq!(list(&repos, &nobody, None), (Vec::new(), 0));
+    let both = TicketFilter {
+        columns: vec![column("Done")],
+        assignee: Some(assignee("bot")),
+        ..all.clone()
+    };
+    assert_eq!(list(&repos, &both, None), (Vec::new(), 0));
+
+    let page = |n, size| Some(ok(PageRequest::new(n, size), "page"));
+    let (items, total) = list(&repos, &all, page(2, 2));
+    assert_eq!((titles(&items), total), (vec!["t4", "t1"], 5));
+    let (items, total) = list(&repos, &all, page(3, 2));
+    assert_eq!((titles(&items), total), (vec!["t3"], 5));
+    let (items, total) = list(&repos, &all, page(4, 2));
+    assert_eq!((items.len(), total), (0, 5));
+    let (items, total) = list(&repos, &bot, page(1, 2));
+    assert_eq!((titles(&items), total), (vec!["t0", "t2"], 3));
+}
+
+/// Deleting a ticket takes its comments and history with it, under its version guard.
+pub fn ticket_delete_cascades_and_checks_version(make: Factory<'_>) {
+    let repos = make();
+    let ops = board(&repos, "Ops", &["Todo", "Done"], at(0)).value.board;
+    let doomed = ticket(&repos, &ops, "doomed", "Todo", 1.0, at(1));
+    let kept = ticket(&repos, &ops, "kept", "Todo", 1.0, at(1));
+    let doomed = move_ticket(&repos, &doomed, "Done", at(2));
+    let comment = |ticket_id| NewComment {
+        ticket_id,
+        text: ok(CommentText::parse("text", "note"), "text"),
+        author: "ann".into(),
+        at: at(3),
+    };
+    ok(
+        repos.comments.create(&comment(doomed.id), &|_| Vec::new()),
+        "comment",
+    );
+    ok(
+        repos.comments.create(&comment(kept.id), &|_| Vec::new()),
+        "comment",
+    );
+
+    let deleted = [event(ops.id, EventKind::TicketDeleted, at(4))];
+    let stale = repos.tickets.delete(doomed.id, 1, &deleted);
+    assert!(matches!(stale, Err(StoreError::Conflict)), "{stale:?}");
+    assert_eq!(ticket_now(&repos, &doomed), doomed);
+    let before = all_events(&repos, ops.id).len();
+
+    let committed = ok(
+        repos.tickets.delete(doomed.id, doomed.version, &deleted),
+        "delete",
+    );
+    assert_eq!(committed.events.len(), 1);
+    assert_eq!(all_events(&repos, ops.id).len(), before + 1);
+    assert!(ok(repos.tickets.get(doomed.id), "get").is_none());
+    assert!(ok(repos.comments.list_for_ticket(doomed.id), "comments").is_empty());
+    assert!(ok(repos.history.for_ticket(doomed.id, None, 50), "history").is_empty());
+    assert!(ok(repos.history.column_changes(doomed.id), "columns").is_empty());
+    assert_eq!(
+        ok(repos.comments.list_for_ticket(kept.id), "comments").len(),
+        1
+    );
+    assert_eq!(
+        ok(repos.history.for_ticket(kept.id, None, 50), "history").len(),
+        1
+    );
+    assert_eq!(board_now(&repos, ops.id).ticket_count, 1);
+
+    let again = repos.tickets.delete(doomed.id, doomed.version, &deleted);
+    assert!(matches!(again, Err(StoreError::NotFound)), "{again:?}");
+}

@@ -1,0 +1,222 @@
+//! The connection pool: every connection gets the pragmas the store relies on, and every port
+//! method runs as one unit of work on one pooled connection.
+
+use crate::error::{Failure, StorageError, Work};
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use kanban_domain::StoreError;
+use kanban_domain::ports::Repositories;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The SQL migrations of `migrations/` at the workspace root, compiled into the binary.
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations");
+
+type Manager = ConnectionManager<SqliteConnection>;
+
+/// How the pool is sized and how long a writer waits for the database lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// Connections in the pool (at least 1).
+    pub pool_size: u32,
+    /// How long a statement waits for another writer's lock before failing (`busy_timeout`).
+    pub busy_timeout: Duration,
+    /// How long a caller waits for a free pooled connection.
+    pub connection_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            pool_size: 8,
+            busy_timeout: Duration::from_secs(5),
+            connection_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The pragmas every pooled connection runs with. `busy_timeout` comes first so that switching
+/// to WAL waits for a concurrent opener instead of failing.
+#[derive(Debug, Clone, Copy)]
+struct Pragmas {
+    busy_timeout: Duration,
+}
+
+impl Pragmas {
+    fn apply(self, conn: &mut SqliteConnection) -> QueryResult<()> {
+        conn.batch_execute(&format!(
+            "PRAGMA busy_timeout = {};
+             PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = NORMAL;
+             PRAGMA foreign_keys = ON;",
+            self.busy_timeout.as_millis()
+        ))
+    }
+}
+
+impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Pragmas {
+    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
+        self.apply(conn).map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// The SQLite store: a pool of connections to one database file, implementing every port.
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: Pool<Manager>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = self.pool.state();
+        f.debug_struct("SqliteStore")
+            .field("connections", &state.connections)
+            .field("idle_connections", &state.idle_connections)
+            .finish()
+    }
+}
+
+/// The file path inside `database_url`: a plain path, or the `sqlite://` URLs older
+/// configurations use (`sqlite:///./data/kanban.db`, `sqlite:////var/lib/kanban.db`).
+fn database_path(database_url: &str) -> &str {
+    database_url
+        .strip_prefix("sqlite:///")
+        .or_else(|| database_url.strip_prefix("sqlite://"))
+        .unwrap_or(database_url)
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `database_url` with `pool_size`
+    /// connections and the default timeouts. Does not run migrations.
+    ///
+    /// # Errors
+    /// See [`SqliteStore::connect_with`].
+    pub fn connect(database_url: &str, pool_size: u32) -> Result<Self, StorageError> {
+        Self::connect_with(
+            database_url,
+            StoreOptions {
+                pool_size,
+                ..StoreOptions::default()
+            },
+        )
+    }
+
+    /// Opens (creating if needed) the database file at `database_url`, creating its directory
+    /// when missing, switches it to WAL mode and builds the pool. Does not run migrations.
+    ///
+    /// # Errors
+    /// `Config` for `:memory:` (each pooled connection would see its own empty database) or a
+    /// zero pool size, `Directory` when the parent directory cannot be created, `Connection` or
+    /// `Pool` when the file cannot be opened.
+    pub fn connect_with(database_url: &str, options: StoreOptions) -> Result<Self, StorageError> {
+        let path = database_path(database_url);
+        if path.is_empty() || path.contains(":memory:") || path.contains("mode=memory") {
+            return Err(StorageError::Config(format!(
+                "'{database_url}' is not a database file; the pooled SQLite store needs a file path"
+            )));
+        }
+        if options.pool_size == 0 {
+            return Err(StorageError::Config("pool_size must be at least 1".into()));
+        }
+        if let Some(dir) = Path::new(path).parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir).map_err(|source| StorageError::Directory {
+                path: dir.display().to_string(),
+                source,
+            })?;
+        }
+        let pragmas = Pragmas {
+            busy_timeout: options.busy_timeout,
+        };
+        // WAL mode is a property of the file: set it once on a single connection so the pool's
+        // connections, opened in parallel, do not race to switch it.
+        let mut first = SqliteConnection::establish(path)?;
+        pragmas.apply(&mut first)?;
+        drop(first);
+        let pool = Pool::builder()
+            .max_size(options.pool_size)
+            .connection_timeout(options.connection_timeout)
+            .connection_customizer(Box::new(pragmas))
+            .build(Manager::new(path))?;
+        Ok(Self { pool })
+    }
+
+    /// Runs the embedded migrations not yet applied; returns how many ran.
+    ///
+    /// # Errors
+    /// `Pool` when no connection is available, `Migration` when a migration fails.
+    pub fn run_migrations(&self) -> Result<usize, StorageError> {
+        let mut conn = self.pool.get()?;
+        let applied = conn
+            .run_pending_migrations(MIGRATIONS)
+            .map_err(StorageError::Migration)?;
+        Ok(applied.len())
+    }
+
+    /// Copies the write-ahead log into the database file and truncates it; call on shutdown.
+    ///
+    /// # Errors
+    /// `Pool` when no connection is available, `Query` when the checkpoint fails.
+    pub fn checkpoint(&self) -> Result<(), StorageError> {
+        let mut conn = self.pool.get()?;
+        conn.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);")?;
+        Ok(())
+    }
+
+    /// The store as the set of ports the services take.
+    pub fn repositories(&self) -> Repositories {
+        let store = Arc::new(self.clone());
+        Repositories {
+            boards: store.clone(),
+            tickets: store.clone(),
+            comments: store.clone(),
+            history: store.clone(),
+            events: store,
+        }
+    }
+
+    fn conn(&self) -> Result<PooledConnection<Manager>, StoreError> {
+        self.pool.get().map_err(StoreError::internal)
+    }
+
+    /// Runs `work` in one `BEGIN IMMEDIATE` transaction: it takes the write lock up front (waiting
+    /// up to `busy_timeout` for it), so a write never fails half-way on a lock upgrade, and
+    /// everything it wrote is rolled back when it returns an error.
+    pub(crate) fn write<T>(
+        &self,
+        work: impl FnOnce(&mut SqliteConnection) -> Work<T>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.conn()?;
+        conn.immediate_transaction(work).map_err(StoreError::from)
+    }
+
+    /// Runs `work` in one read transaction, so its queries see one snapshot.
+    pub(crate) fn read<T>(
+        &self,
+        work: impl FnOnce(&mut SqliteConnection) -> Work<T>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.conn()?;
+        let conn: &mut SqliteConnection = &mut conn;
+        conn.transaction(work).map_err(|failure: Failure| failure.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::database_path;
+
+    #[test]
+    fn database_urls_become_paths() {
+        assert_eq!(database_path("data/kanban.db"), "data/kanban.db");
+        assert_eq!(
+            database_path("sqlite:///./data/kanban.db"),
+            "./data/kanban.db"
+        );
+        assert_eq!(database_path("sqlite:////var/lib/k.db"), "/var/lib/k.db");
+        assert_eq!(database_path("sqlite://k.db"), "k.db");
+    }
+}

@@ -1,0 +1,197 @@
+//! [`TicketRepository`]: tickets, listed in board order, changed under compare-and-set.
+
+use crate::boards::check_board_version;
+use crate::comments::ticket_exists;
+use crate::error::Work;
+use crate::pool::SqliteStore;
+use crate::rows::{NewTicketRow, TicketChanges, TicketRow, to_db};
+use crate::schema::{board_columns, tickets};
+use crate::{events, history};
+use diesel::prelude::*;
+use kanban_domain::page::PageRequest;
+use kanban_domain::ports::{Committed, TicketEffects, TicketFilter, TicketRepository};
+use kanban_domain::ticket::{NewTicket, TicketUpdate};
+use kanban_domain::values::{AssigneeName, ColumnName};
+use kanban_domain::{NewEvent, StoreError, Ticket, TicketId};
+
+/// Why a compare-and-set touched no row: the row is gone, or its version moved.
+fn missed(conn: &mut SqliteConnection, id: TicketId) -> Work<StoreError> {
+    Ok(if ticket_exists(conn, id)? {
+        StoreError::Conflict
+    } else {
+        StoreError::NotFound
+    })
+}
+
+/// Writes a decided ticket change if the ticket is still at `update.expected_version`; its
+/// history rows are the caller's to append.
+///
+/// `NotFound` when the ticket is gone, `Conflict` when its version moved.
+pub(crate) fn apply_update(conn: &mut SqliteConnection, update: &TicketUpdate) -> Work<Ticket> {
+    let id = update.ticket.id;
+    let row = diesel::update(
+        tickets::table
+            .filter(tickets::id.eq(id.get()))
+            .filter(tickets::version.eq(update.expected_version)),
+    )
+    .set(TicketChanges::of(&update.ticket))
+    .returning(TicketRow::as_returning())
+    .get_result(conn)
+    .optional()?;
+    match row {
+        Some(row) => Ok(row.into()),
+        None => Err(missed(conn, id)?.into()),
+    }
+}
+
+fn to_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+impl TicketRepository for SqliteStore {
+    fn get(&self, id: TicketId) -> Result<Option<Ticket>, StoreError> {
+        self.read(|conn| {
+            let row = tickets::table
+                .find(id.get())
+                .select(TicketRow::as_select())
+                .first(conn)
+                .optional()?;
+            Ok(row.map(Ticket::from))
+        })
+    }
+
+    fn list(
+        &self,
+        filter: &TicketFilter,
+        page: Option<PageRequest>,
+    ) -> Result<(Vec<Ticket>, u64), StoreError> {
+        let columns: Vec<&str> = filter.columns.iter().map(ColumnName::as_str).collect();
+        let assignee = filter.assignee.as_ref().map(AssigneeName::as_str);
+        self.read(|conn| {
+            let mut count = tickets::table
+                .filter(tickets::board_id.eq(filter.board_id.get()))
+                .into_boxed();
+            // Position of the ticket's column on its board; a ticket in a column the board does
+            // not have (never written by this store) sorts last rather than disappearing.
+            let mut list = tickets::table
+                .left_join(
+                    board_columns::table.on(board_columns::board_id
+                        .eq(tickets::board_id)
+                        .and(board_columns::name.eq(tickets::current_column))),
+                )
+                .filter(tickets::board_id.eq(filter.board_id.get()))
+                .into_boxed();
+            if !columns.is_empty() {
+                count = count.filter(tickets::current_column.eq_any(&columns));
+                list = list.filter(tickets::current_column.eq_any(&columns));
+            }
+            if let Some(assignee) = assignee {
+                count = count.filter(tickets::assignee.eq(assignee));
+                list = list.filter(tickets::assignee.eq(assignee));
+            }
+            let total: i64 = count.count().get_result(conn)?;
+            let mut list = list
+                .order((
+                    board_columns::position.is_null().asc(),
+                    board_columns::position.asc(),
+                    tickets::priority.asc(),
+                    tickets::id.asc(),
+                ))
+                .select(TicketRow::as_select());
+            if let Some(page) = page {
+                list = list
+                    .limit(to_i64(page.limit()))
+                    .offset(to_i64(page.offset()));
+            }
+            let rows = list.load(conn)?;
+            Ok((
+                rows.into_iter().map(Ticket::from).collect(),
+                u64::try_from(total).unwrap_or_default(),
+            ))
+        })
+    }
+
+    fn create(
+        &self,
+        new: &NewTicket,
+        board_version: i64,
+        effects: &TicketEffects<'_>,
+    ) -> Result<Committed<Ticket>, StoreError> {
+        self.write(|conn| {
+            check_board_version(conn, new.board_id, board_version)?;
+            let at = to_db(new.at);
+            let ticket: Ticket = diesel::insert_into(tickets::table)
+                .values(NewTicketRow {
+                    board_id: new.board_id.get(),
+                    title: new.title.as_str(),
+                    description: new.description.as_str(),
+                    acceptance_criteria: new.acceptance_criteria.as_str(),
+                    priority: new.priority.value(),
+                    assignee: new.assignee.as_ref().map(AssigneeName::as_str),
+                    current_column: new.current_column.as_str(),
+                    created_at: at,
+                    updated_at: at,
+                    column_entered_at: at,
+                    version: 1,
+                })
+                .returning(TicketRow::as_returning())
+                .get_result(conn)?
+                .into();
+            let effects = effects(&ticket);
+            history::append(conn, &effects.history)?;
+            let events = events::append(conn, &effects.events)?;
+            Ok(Committed {
+                value: ticket,
+                events,
+            })
+        })
+    }
+
+    fn update(
+        &self,
+        update: &TicketUpdate,
+        board_version: Option<i64>,
+        events: &[NewEvent],
+    ) -> Result<Committed<Ticket>, StoreError> {
+        self.write(|conn| {
+            let ticket = apply_update(conn, update)?;
+            if let Some(version) = board_version {
+                // The board moved on (or went away) since the change was decided.
+                check_board_version(conn, ticket.board_id, version).map_err(
+                    |failure| match failure.0 {
+                        StoreError::NotFound => StoreError::Conflict.into(),
+                        _ => failure,
+                    },
+                )?;
+            }
+            history::append(conn, &update.history)?;
+            let events = events::append(conn, events)?;
+            Ok(Committed {
+                value: ticket,
+                events,
+            })
+        })
+    }
+
+    fn delete(
+        &self,
+        id: TicketId,
+        expected_version: i64,
+        events: &[NewEvent],
+    ) -> Result<Committed<()>, StoreError> {
+        self.write(|conn| {
+            // Comments and history go with it (ON DELETE CASCADE).
+            let removed = diesel::delete(
+                tickets::table
+                    .filter(tickets::id.eq(id.get()))
+                    .filter(tickets::version.eq(expected_version)),
+            )
+            .execute(conn)?;
+            if removed == 0 {
+                return Err(missed(conn, id)?.into());
+            }
+            let events = events::append(conn, events)?;
+            Ok(Committed { value: (), events })
+        })
+    }
+}

@@ -1,0 +1,7 @@
+DROP TABLE IF EXISTS event_sequences;
+DROP TABLE IF EXISTS events;
+DROP TABLE IF EXISTS ticket_history;
+DROP TABLE IF EXISTS comments;
+DROP TABLE IF EXISTS tickets;
+DROP TABLE IF EXISTS board_columns;
+DROP TABLE IF EXISTS boards;
