@@ -1,0 +1,35 @@
+# Agent Kanban: the commands a contributor and CI need. `make help` lists them.
+
+CARGO ?= cargo
+# Where `make run` keeps its database (created on first start).
+DATABASE_URL ?= data/agent_kanban.db
+HOST ?= 127.0.0.1
+PORT ?= 18000
+
+.DEFAULT_GOAL := help
+.PHONY: help run test unit lint fmt release clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+run: ## Build and serve on http://127.0.0.1:18000 with the SQLite file data/agent_kanban.db
+	$(CARGO) run -p agent-kanban -- serve --host $(HOST) --port $(PORT) --database-url $(DATABASE_URL)
+
+test: lint unit ## The whole suite: lint, then every unit, contract and end-to-end test
+
+unit: ## Every test of the workspace (no lint)
+	$(CARGO) test --workspace --all-features
+
+lint: ## rustfmt check, clippy with warnings denied, and the crate layering check
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
+	./scripts/check-layering.sh
+
+fmt: ## Format the code
+	$(CARGO) fmt --all
+
+release: ## Build the optimised binary at target/release/agent-kanban
+	$(CARGO) build --release -p agent-kanban
+
+clean: ## Remove build artefacts (not the data directory)
+	$(CARGO) clean
