@@ -137,3 +137,6 @@ mod tests {
         assert_eq!(result.unwrap(), 3);
     }
 }
+
+#[cfg(test)]
+mod service_tests;
