@@ -17,6 +17,7 @@ mod comments;
 mod events;
 mod fixtures;
 mod history;
+mod listing;
 mod tickets;
 
 pub use boards::{
@@ -33,10 +34,12 @@ pub use history::{
     history_board_activity, history_change_counts, history_column_changes_oldest_first,
     history_for_ticket_newest_first_with_filter_and_limit,
 };
+pub use listing::{
+    ticket_list_filters_and_pages, ticket_list_orders_by_column_position_priority_and_id,
+};
 pub use tickets::{
     ticket_claims_race_has_one_winner, ticket_create_checks_board_version,
     ticket_create_round_trips_with_effects, ticket_delete_cascades_and_checks_version,
-    ticket_list_filters_and_pages, ticket_list_orders_by_column_position_priority_and_id,
     ticket_update_is_compare_and_set,
 };
 

@@ -96,6 +96,9 @@ impl BoardRepository for SqliteStore {
                 .order(boards::id.asc())
                 .select(BoardRow::as_select())
                 .load(conn)?;
+            if rows.is_empty() {
+                return Ok(Vec::new());
+            }
             let ids: Vec<i64> = rows.iter().map(|b| b.id).collect();
             let mut columns: HashMap<i64, Vec<String>> = HashMap::new();
             let all_columns: Vec<(i64, String)> = board_columns::table

@@ -28,6 +28,8 @@ mod error;
 mod events;
 mod history;
 mod pool;
+#[cfg(test)]
+mod query_plans;
 mod rows;
 mod schema;
 mod tickets;

@@ -63,6 +63,17 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Pragmas {
     }
 }
 
+/// The row `PRAGMA wal_checkpoint` answers.
+#[derive(Debug, QueryableByName)]
+struct Checkpoint {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    busy: i32,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    log: i32,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    checkpointed: i32,
+}
+
 /// The SQLite store: a pool of connections to one database file, implementing every port.
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -121,8 +132,10 @@ impl SqliteStore {
         if options.pool_size == 0 {
             return Err(StorageError::Config("pool_size must be at least 1".into()));
         }
+        // `file:` URIs are passed to SQLite as they are; plain paths get their directory.
         if let Some(dir) = Path::new(path).parent()
             && !dir.as_os_str().is_empty()
+            && !path.starts_with("file:")
         {
             std::fs::create_dir_all(dir).map_err(|source| StorageError::Directory {
                 path: dir.display().to_string(),
@@ -140,6 +153,8 @@ impl SqliteStore {
         let pool = Pool::builder()
             .max_size(options.pool_size)
             .connection_timeout(options.connection_timeout)
+            // A local SQLite connection does not go stale; skip the `SELECT 1` per checkout.
+            .test_on_check_out(false)
             .connection_customizer(Box::new(pragmas))
             .build(Manager::new(path))?;
         Ok(Self { pool })
@@ -163,7 +178,16 @@ impl SqliteStore {
     /// `Pool` when no connection is available, `Query` when the checkpoint fails.
     pub fn checkpoint(&self) -> Result<(), StorageError> {
         let mut conn = self.pool.get()?;
-        conn.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);")?;
+        let outcome: Checkpoint =
+            diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)").get_result(&mut conn)?;
+        if outcome.busy != 0 {
+            // Readers or writers still held the database; the log is kept and replayed on open.
+            tracing::warn!(
+                wal_frames = outcome.log,
+                checkpointed_frames = outcome.checkpointed,
+                "WAL checkpoint could not complete"
+            );
+        }
         Ok(())
     }
 
@@ -177,6 +201,11 @@ impl SqliteStore {
             history: store.clone(),
             events: store,
         }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn pool_for_tests(&self) -> &Pool<Manager> {
+        &self.pool
     }
 
     fn conn(&self) -> Result<PooledConnection<Manager>, StoreError> {

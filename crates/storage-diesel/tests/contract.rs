@@ -92,3 +92,82 @@ fn options_are_honoured() {
     store.run_migrations().unwrap();
     assert!(format!("{store:?}").contains("connections: 1"));
 }
+
+/// Instants are stored as text of varying precision (`12:00:00`, `12:00:00.001`, microseconds);
+/// they must read back exactly and compare as instants in SQL (`changed_at >= since`).
+#[test]
+fn timestamps_round_trip_and_compare_across_precisions() {
+    use chrono::{TimeZone, Utc};
+    use kanban_domain::board::NewBoard;
+    use kanban_domain::ticket::NewTicket;
+    use kanban_domain::values::{BoardName, Columns, LongText, Priority, TicketTitle};
+    use kanban_domain::{Actor, Role};
+
+    let dir = tempfile::tempdir().unwrap();
+    let repos = open(&dir.path().join("k.db"), 2).repositories();
+    let noon = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
+    let new = NewBoard {
+        name: BoardName::parse("name", "Times").unwrap(),
+        description: LongText::empty(),
+        columns: Columns::defaults(),
+        at: noon,
+    };
+    let board = repos
+        .boards
+        .create(&new, &|_| Vec::new())
+        .unwrap()
+        .value
+        .board;
+    assert_eq!(
+        repos
+            .boards
+            .get(board.id)
+            .unwrap()
+            .unwrap()
+            .board
+            .created_at,
+        noon
+    );
+    let ms = chrono::Duration::milliseconds;
+    let instants = [
+        noon - ms(1),
+        noon,
+        noon + ms(1),
+        noon + chrono::Duration::microseconds(1_500),
+        noon + ms(100),
+        noon + chrono::Duration::seconds(1),
+    ];
+    for (n, at) in instants.iter().enumerate() {
+        let new = NewTicket {
+            board_id: board.id,
+            title: TicketTitle::parse("title", &format!("t{n}")).unwrap(),
+            description: LongText::empty(),
+            acceptance_criteria: LongText::empty(),
+            priority: Priority::default(),
+            assignee: None,
+            current_column: board.columns.first().clone(),
+            at: *at,
+        };
+        let effects = |t: &kanban_domain::Ticket| kanban_domain::ports::Effects {
+            history: NewTicket::history(t, &Actor::new("ann", Role::Pm)),
+            events: Vec::new(),
+        };
+        let ticket = repos
+            .tickets
+            .create(&new, board.version, &effects)
+            .unwrap()
+            .value;
+        let stored = repos.tickets.get(ticket.id).unwrap().unwrap();
+        assert_eq!(stored.created_at, *at);
+        assert_eq!(stored.column_entered_at, *at);
+    }
+    for (n, since) in instants.iter().enumerate() {
+        let counts = repos.history.change_counts(*since).unwrap();
+        assert_eq!(counts.total as usize, instants.len() - n, "since {since}");
+        let activity = repos.history.board_activity(board.id, *since, 100).unwrap();
+        assert_eq!(activity.len(), instants.len() - n, "since {since}");
+    }
+    let newest = repos.history.board_activity(board.id, noon, 100).unwrap();
+    let titles: Vec<&str> = newest.iter().map(|(_, title)| title.as_str()).collect();
+    assert_eq!(titles, ["t5", "t4", "t3", "t2", "t1"]);
+}

@@ -19,10 +19,6 @@ fn assignee(name: &str) -> AssigneeName {
     ok(AssigneeName::parse("assignee", name), "assignee")
 }
 
-fn titles(tickets: &[Ticket]) -> Vec<&str> {
-    tickets.iter().map(|t| t.title.as_str()).collect()
-}
-
 fn list(
     repos: &Repositories,
     filter: &TicketFilter,
@@ -239,115 +235,6 @@ pub fn ticket_claims_race_has_one_winner(make: Factory<'_>) {
     );
     assert_eq!(ticket_now(&repos, &original).version, 2);
     assert_eq!(seqs(&all_events(&repos, ops.id)), [1, 2, 3]);
-}
-
-/// Board order: column position on the board (not name), then numeric priority, then id.
-pub fn ticket_list_orders_by_column_position_priority_and_id(make: Factory<'_>) {
-    let repos = make();
-    let ops = board(&repos, "Ops", &["Zeta", "Alpha", "Mid"], at(0))
-        .value
-        .board;
-    ticket(&repos, &ops, "mid", "Mid", 0.0, at(1));
-    ticket(&repos, &ops, "zeta-10", "Zeta", 10.0, at(1));
-    ticket(&repos, &ops, "zeta-2-first", "Zeta", 2.0, at(1));
-    ticket(&repos, &ops, "alpha", "Alpha", 1.0, at(1));
-    ticket(&repos, &ops, "zeta-2-second", "Zeta", 2.0, at(1));
-    ticket(&repos, &ops, "zeta-9.5", "Zeta", 9.5, at(1));
-    let (all, total) = list(&repos, &TicketFilter::board(ops.id), None);
-    assert_eq!(total, 6);
-    let expected = [
-        "zeta-2-first",
-        "zeta-2-second",
-        "zeta-9.5",
-        "zeta-10",
-        "alpha",
-        "mid",
-    ];
-    assert_eq!(titles(&all), expected);
-
-    // Reordering the columns reorders the listing.
-    let patch = BoardPatch {
-        columns: Some(super::fixtures::columns(&["Mid", "Alpha", "Zeta"])),
-        ..BoardPatch::default()
-    };
-    let update = some(
-        ok(
-            ops.apply_patch(&patch, Relocation::Refuse, &[], &actor(), at(2)),
-            "decide",
-        ),
-        "a change",
-    );
-    ok(repos.boards.update(&update, &[]), "reorder");
-    let (all, _) = list(&repos, &TicketFilter::board(ops.id), None);
-    let expected = [
-        "mid",
-        "alpha",
-        "zeta-2-first",
-        "zeta-2-second",
-        "zeta-9.5",
-        "zeta-10",
-    ];
-    assert_eq!(titles(&all), expected);
-}
-
-/// Column and assignee filters, other boards excluded, pages with the total of all matches.
-pub fn ticket_list_filters_and_pages(make: Factory<'_>) {
-    let repos = make();
-    let ops = board(&repos, "Ops", &["Todo", "Doing", "Done"], at(0))
-        .value
-        .board;
-    let dev = board(&repos, "Dev", &["Todo"], at(0)).value.board;
-    ticket(&repos, &dev, "elsewhere", "Todo", 1.0, at(1));
-    for (i, column) in ["Todo", "Doing", "Todo", "Done", "Todo"].iter().enumerate() {
-        let t = ticket(&repos, &ops, &format!("t{i}"), column, 1.0, at(1));
-        if i % 2 == 0 {
-            let claim = ok(t.claim(&assignee("bot"), &actor(), at(2)), "claim");
-            apply(&repos, &claim, EventKind::TicketClaimed);
-        }
-    }
-    let all = TicketFilter::board(ops.id);
-    assert_eq!(
-        titles(&list(&repos, &all, None).0),
-        ["t0", "t2", "t4", "t1", "t3"]
-    );
-
-    let todo = TicketFilter {
-        columns: vec![column("Todo")],
-        ..all.clone()
-    };
-    let (items, total) = list(&repos, &todo, None);
-    assert_eq!((titles(&items), total), (vec!["t0", "t2", "t4"], 3));
-    let two = TicketFilter {
-        columns: vec![column("Done"), column("Doing")],
-        ..all.clone()
-    };
-    assert_eq!(titles(&list(&repos, &two, None).0), ["t1", "t3"]);
-    let bot = TicketFilter {
-        assignee: Some(assignee("bot")),
-        ..all.clone()
-    };
-    assert_eq!(titles(&list(&repos, &bot, None).0), ["t0", "t2", "t4"]);
-    let nobody = TicketFilter {
-        assignee: Some(assignee("nobody")),
-        ..all.clone()
-    };
-    assert_eq!(list(&repos, &nobody, None), (Vec::new(), 0));
-    let both = TicketFilter {
-        columns: vec![column("Done")],
-        assignee: Some(assignee("bot")),
-        ..all.clone()
-    };
-    assert_eq!(list(&repos, &both, None), (Vec::new(), 0));
-
-    let page = |n, size| Some(ok(PageRequest::new(n, size), "page"));
-    let (items, total) = list(&repos, &all, page(2, 2));
-    assert_eq!((titles(&items), total), (vec!["t4", "t1"], 5));
-    let (items, total) = list(&repos, &all, page(3, 2));
-    assert_eq!((titles(&items), total), (vec!["t3"], 5));
-    let (items, total) = list(&repos, &all, page(4, 2));
-    assert_eq!((items.len(), total), (0, 5));
-    let (items, total) = list(&repos, &bot, page(1, 2));
-    assert_eq!((titles(&items), total), (vec!["t0", "t2"], 3));
 }
 
 /// Deleting a ticket takes its comments and history with it, under its version guard.
