@@ -236,7 +236,50 @@ impl SqliteStore {
 
 #[cfg(test)]
 mod tests {
-    use super::database_path;
+    use super::{MIGRATIONS, SqliteStore, database_path};
+    use diesel::connection::SimpleConnection;
+    use diesel_migrations::MigrationHarness;
+
+    #[test]
+    fn migrations_revert_cleanly_and_reapply() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.db");
+        let store = SqliteStore::connect(path.to_str().unwrap(), 1).unwrap();
+        assert_eq!(store.run_migrations().unwrap(), 1);
+        let mut conn = store.pool_for_tests().get().unwrap();
+        conn.revert_all_migrations(MIGRATIONS).unwrap();
+        // Every table is gone, so creating one of the same name works again.
+        conn.batch_execute("CREATE TABLE tickets (x); DROP TABLE tickets;")
+            .unwrap();
+        drop(conn);
+        assert_eq!(store.run_migrations().unwrap(), 1);
+    }
+
+    #[test]
+    fn connections_run_with_the_pragmas() {
+        use diesel::prelude::*;
+        #[derive(QueryableByName)]
+        struct Value {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            value: String,
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.db");
+        let store = SqliteStore::connect(path.to_str().unwrap(), 2).unwrap();
+        let mut conn = store.pool_for_tests().get().unwrap();
+        let mut pragma = |name: &str| {
+            diesel::sql_query(format!(
+                "SELECT CAST((SELECT * FROM pragma_{name}) AS TEXT) AS value"
+            ))
+            .get_result::<Value>(&mut *conn)
+            .unwrap()
+            .value
+        };
+        assert_eq!(pragma("journal_mode"), "wal");
+        assert_eq!(pragma("foreign_keys"), "1");
+        assert_eq!(pragma("synchronous"), "1", "NORMAL");
+        assert_eq!(pragma("busy_timeout"), "5000");
+    }
 
     #[test]
     fn database_urls_become_paths() {
