@@ -204,7 +204,7 @@ async fn list_tickets_rejects_bad_queries(app: TestApp) {
     let board_id = board(&app).await;
     let cases = [
         (String::from("/api/tickets"), "query.board_id"),
-        (format!("/api/tickets?board_id=abc"), "query.board_id"),
+        ("/api/tickets?board_id=abc".to_owned(), "query.board_id"),
         (
             format!("/api/tickets?board_id={board_id}&page_size=101"),
             "query.page_size",
