@@ -19,7 +19,10 @@ fn assert_envelope(reply: &kanban_e2e::Reply, status: StatusCode, code: &str) {
     assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()));
     assert!(error["error_id"].as_str().unwrap().starts_with("err_"));
     assert!(error["timestamp"].as_i64().unwrap() > 1_700_000_000);
-    assert!(reply.header("content-type").starts_with("application/json"));
+    assert_eq!(
+        reply.header("content-type"),
+        "application/json; charset=utf-8"
+    );
 }
 
 async fn unknown_paths_are_404_envelopes(app: TestApp) {
@@ -198,5 +201,9 @@ async fn root_describes_the_service(app: TestApp) {
     let reply = app.get("/").await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.body["message"], "Agent Kanban Board API");
+    assert_eq!(
+        reply.header("content-type"),
+        "application/json; charset=utf-8"
+    );
     assert!(reply.body["version"].is_string());
 }

@@ -19,6 +19,9 @@ pub struct ApiError {
     headers: Vec<(header::HeaderName, header::HeaderValue)>,
 }
 
+/// The content type of every JSON answer, as the contract gives it.
+pub const JSON_UTF8: &str = "application/json; charset=utf-8";
+
 /// One entry of `validation_errors`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ValidationError {
@@ -178,7 +181,11 @@ impl ApiError {
         if status == StatusCode::UNAUTHORIZED {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
-        response.json(body)
+        match serde_json::to_string(&body) {
+            Ok(json) => response.content_type(JSON_UTF8).body(json),
+            // Serialising strings and numbers cannot fail; answer without a body if it ever does.
+            Err(_) => response.finish(),
+        }
     }
 }
 
@@ -251,7 +258,8 @@ impl ApiError {
             DomainError::ColumnNotEmpty { column, tickets } => Self::new(
                 StatusCode::CONFLICT,
                 format!(
-                    "Column '{column}' still holds {tickets} ticket(s); pass ?move_to=<column> to move them"
+                    "Column '{column}' still holds {tickets} ticket(s): move them first, or replace the \
+                     columns with PUT /api/boards/{{id}}/columns?move_to=<column> to move them along"
                 ),
             ),
             DomainError::Duplicate(message) => Self::new(StatusCode::CONFLICT, message),

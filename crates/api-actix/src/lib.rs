@@ -44,6 +44,7 @@ pub fn build_app(
         .configure(routes::configure)
         .default_service(web::to(not_found))
         .wrap(from_fn(middleware::error_envelope))
+        .wrap(from_fn(middleware::json_charset))
         .wrap(TracingLogger::<middleware::RequestSpan>::new())
         .wrap(from_fn(middleware::request_id))
         .wrap(NormalizePath::trim())

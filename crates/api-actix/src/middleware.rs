@@ -121,6 +121,26 @@ pub async fn error_envelope<B: MessageBody + 'static>(
     }
 }
 
+/// Declares the charset on JSON answers (`application/json; charset=utf-8`), as the contract
+/// gives it; actix's `json()` writes a bare `application/json`.
+pub async fn json_charset(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let mut response = next.call(req).await?;
+    let headers = response.headers_mut();
+    if headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v == "application/json")
+    {
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(crate::error::JSON_UTF8),
+        );
+    }
+    Ok(response)
+}
+
 /// The span of each request: request id, method, route pattern (not the raw path), and once
 /// answered, status and latency.
 #[derive(Debug)]

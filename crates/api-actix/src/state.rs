@@ -2,7 +2,6 @@
 //! Built once outside `HttpServer::new` and cloned into each worker.
 
 use crate::error::ApiError;
-use actix_web::http::StatusCode;
 use kanban_domain::Role;
 use kanban_domain::event::Event;
 use kanban_domain::ports::Committed;
@@ -97,10 +96,10 @@ impl ApiState {
         let services = self.services.clone();
         match actix_web::web::block(move || use_case(&services)).await {
             Ok(outcome) => outcome.map_err(Into::into),
-            Err(_) => Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "The server is shutting down",
-            )),
+            // The use case panicked (a bug) or the blocking pool is gone (shutting down).
+            Err(error) => Err(ApiError::internal(format!(
+                "use case did not complete: {error}"
+            ))),
         }
     }
 

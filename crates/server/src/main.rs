@@ -27,9 +27,25 @@ fn main() -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            tracing::error!(error = %error, "agent-kanban stopped with an error");
-            eprintln!("agent-kanban: {error}");
+            let message = with_causes(&error);
+            tracing::error!(error = %message, "agent-kanban stopped with an error");
+            eprintln!("agent-kanban: {message}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// `error: cause: deeper cause`, so an operator sees why, not only what.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.ends_with(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    message
 }

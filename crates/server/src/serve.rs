@@ -96,10 +96,17 @@ pub fn serve(args: &ServeArgs, env: &HashMap<String, String>) -> Result<(), RunE
     let server_settings = ServerSettings {
         workers: settings.server.workers,
         shutdown_timeout: Duration::from_secs(settings.server.shutdown_timeout_secs),
-        handle_signals: true,
+        // actix stops abruptly on SIGINT; both signals must finish in-flight requests.
+        handle_signals: false,
     };
     actix_web::rt::System::new().block_on(async move {
         let server = kanban_api_actix::start(state, listener, &server_settings)?;
+        let handle = server.handle();
+        actix_web::rt::spawn(async move {
+            let signal = stop_signal().await;
+            tracing::info!(%signal, "stopping: finishing in-flight requests");
+            handle.stop(true).await;
+        });
         tracing::info!(%address, "serving");
         server.await?;
         Ok::<(), RunError>(())
@@ -107,4 +114,20 @@ pub fn serve(args: &ServeArgs, env: &HashMap<String, String>) -> Result<(), RunE
     tracing::info!("stopped; checkpointing the write-ahead log");
     store.checkpoint()?;
     Ok(())
+}
+
+/// Waits for SIGINT or SIGTERM and names it.
+async fn stop_signal() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut interrupt), Ok(mut terminate)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        tracing::warn!("cannot listen for stop signals; stop the server with SIGKILL");
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = interrupt.recv() => "SIGINT",
+        _ = terminate.recv() => "SIGTERM",
+    }
 }

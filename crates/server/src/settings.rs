@@ -101,7 +101,13 @@ impl Settings {
             .filter(|(k, _)| k.starts_with("KANBAN__"))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
+        let log_format = if environment == "production" {
+            "json"
+        } else {
+            "pretty"
+        };
         let config = Config::builder()
+            .set_default("log.format", log_format)?
             .add_source(File::from_str(BUILT_IN_DEFAULTS, FileFormat::Toml))
             .add_source(File::from(config_dir.join("default.toml")).required(false))
             .add_source(File::from(config_dir.join(format!("{environment}.toml"))).required(false))
@@ -150,6 +156,21 @@ mod tests {
         assert_eq!(settings.server.host, "127.0.0.1");
         assert_eq!(settings.database.url, "data/agent_kanban.db");
         assert_eq!(settings.actor.role, Role::Pm);
+        assert_eq!(
+            settings.log.format,
+            LogFormat::Pretty,
+            "people run development"
+        );
+        let production = load(
+            empty.path(),
+            &[("KANBAN_ENV", "production")],
+            &Overrides::default(),
+        );
+        assert_eq!(
+            production.log.format,
+            LogFormat::Json,
+            "journald reads production"
+        );
     }
 
     #[test]

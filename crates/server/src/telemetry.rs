@@ -19,6 +19,7 @@ pub fn init(log: &LogSection, rust_log: Option<&str>) {
             .json()
             .flatten_event(true)
             .with_current_span(true)
+            .with_span_list(false)
             .try_init(),
         LogFormat::Pretty => builder.compact().try_init(),
     };
