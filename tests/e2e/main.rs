@@ -1,11 +1,13 @@
-//! The HTTP surface end to end: every route of contract §2–§5 over real HTTP, each scenario run
+//! The HTTP and WebSocket surface end to end: every route of contract §2–§5 and §10 over real
+//! HTTP, each scenario run
 //! once over in-memory adapters and once over a temporary SQLite file.
 //!
 //! Scenarios are plain `async fn`s called from generated `#[test]`s, so clippy does not see them
-//! as tests; in a test, an `unwrap` that fails is the assertion we want.
+//! as tests; in a test, an `unwrap` or `expect` that fails is the assertion we want.
 #![expect(
     clippy::unwrap_used,
-    reason = "scenarios are tests; a failed unwrap fails the test"
+    clippy::expect_used,
+    reason = "scenarios are tests; a failed unwrap or expect fails the test"
 )]
 
 mod boards;
@@ -13,4 +15,5 @@ mod comments;
 mod concurrency;
 mod errors;
 mod history;
+mod live;
 mod tickets;

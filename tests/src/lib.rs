@@ -7,8 +7,11 @@
     reason = "test harness: a failed set-up must fail the test loudly"
 )]
 
+pub mod ws;
+
 use actix_web::dev::ServerHandle;
-use kanban_api_actix::{ApiConfig, ApiState, NoLiveEvents, ServerSettings};
+use kanban_api_actix::live::LiveConfig;
+use kanban_api_actix::{ApiConfig, ApiState, ServerSettings};
 use kanban_domain::SystemClock;
 use kanban_domain::services::Services;
 use kanban_storage_diesel::SqliteStore;
@@ -33,6 +36,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The SQLite store, when the backend is SQLite (for checks beneath the API).
     pub store: Option<SqliteStore>,
+    /// The server's state: its services and live hub, for checks beneath the API.
+    pub state: ApiState,
     handle: ServerHandle,
     _dir: Option<tempfile::TempDir>,
 }
@@ -78,6 +83,10 @@ impl TestApp {
     }
 
     pub async fn spawn_with(backend: Backend, config: ApiConfig) -> Self {
+        Self::spawn_live(backend, config, LiveConfig::default()).await
+    }
+
+    pub async fn spawn_live(backend: Backend, config: ApiConfig, live: LiveConfig) -> Self {
         let (repositories, store, dir) = match backend {
             Backend::Memory => (kanban_domain::memory::repositories(), None, None),
             Backend::Sqlite => {
@@ -90,7 +99,7 @@ impl TestApp {
             }
         };
         let services = Services::new(repositories, Arc::new(SystemClock));
-        let state = ApiState::new(services, Arc::new(NoLiveEvents), config);
+        let state = ApiState::build(services, live, config).expect("read the event log");
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
         let address = format!("http://{}", listener.local_addr().expect("local address"));
         let settings = ServerSettings {
@@ -98,16 +107,40 @@ impl TestApp {
             shutdown_timeout: Duration::from_secs(1),
             handle_signals: false,
         };
-        let server = kanban_api_actix::start(state, listener, &settings).expect("start the server");
+        let server =
+            kanban_api_actix::start(state.clone(), listener, &settings).expect("start the server");
         let handle = server.handle();
         tokio::spawn(server);
         Self {
             address,
             client: reqwest::Client::new(),
             store,
+            state,
             handle,
             _dir: dir,
         }
+    }
+
+    /// Opens a WebSocket to `/ws/connect` with `query` (e.g. `?board_id=1`).
+    pub async fn ws(&self, query: &str) -> ws::WsClient {
+        ws::WsClient::connect(&self.ws_url(query))
+            .await
+            .expect("WebSocket handshake")
+    }
+
+    pub fn ws_url(&self, query: &str) -> String {
+        format!(
+            "{}/ws/connect{query}",
+            self.address.replace("http://", "ws://")
+        )
+    }
+
+    /// The server's socket address.
+    pub fn socket_address(&self) -> std::net::SocketAddr {
+        self.address
+            .trim_start_matches("http://")
+            .parse()
+            .expect("an address")
     }
 
     pub fn url(&self, path: &str) -> String {

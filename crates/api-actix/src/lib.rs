@@ -9,12 +9,13 @@
 pub mod dto;
 pub mod error;
 pub mod extract;
+pub mod live;
 pub mod middleware;
 pub mod routes;
 pub mod state;
 
 pub use error::ApiError;
-pub use state::{ActorConfig, ApiConfig, ApiState, EventPublisher, NoLiveEvents};
+pub use state::{ActorConfig, ApiConfig, ApiState};
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
@@ -87,8 +88,18 @@ pub fn start(
 ) -> Result<Server, StartError> {
     if let Some(committed) = state.services.boards.ensure_first_board()? {
         tracing::info!(board_id = %committed.value.board.id, "created the first board");
-        state.publisher.publish(&committed.events);
+        state.live.publish(&committed.events);
     }
+    let hub = state.live.clone();
+    tokio::spawn(async move {
+        // Events held back for a missing predecessor wait at most `gap_timeout`.
+        let mut tick =
+            tokio::time::interval(hub.config().gap_timeout.max(Duration::from_millis(100)));
+        loop {
+            tick.tick().await;
+            hub.release_stale();
+        }
+    });
     let mut server = HttpServer::new(move || build_app(state.clone()))
         .shutdown_timeout(settings.shutdown_timeout.as_secs())
         .listen(listener)?;

@@ -1,25 +1,13 @@
-//! What every handler shares: the use-case services, the event publisher and the API settings.
+//! What every handler shares: the use-case services, the live-event hub and the API settings.
 //! Built once outside `HttpServer::new` and cloned into each worker.
 
 use crate::error::ApiError;
+use crate::live::{LiveConfig, LiveHub};
+use kanban_domain::DomainError;
 use kanban_domain::Role;
-use kanban_domain::event::Event;
 use kanban_domain::ports::Committed;
 use kanban_domain::services::Services;
 use std::sync::Arc;
-
-/// Receives the events of every committed change, after commit (the WebSocket hub).
-pub trait EventPublisher: Send + Sync {
-    fn publish(&self, events: &[Event]);
-}
-
-/// A publisher that drops events: for a server with no live subscribers.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct NoLiveEvents;
-
-impl EventPublisher for NoLiveEvents {
-    fn publish(&self, _events: &[Event]) {}
-}
 
 /// Who a request acts as until authentication lands (see `extract::actor`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,7 +51,8 @@ impl Default for ApiConfig {
 #[derive(Clone)]
 pub struct ApiState {
     pub services: Services,
-    pub publisher: Arc<dyn EventPublisher>,
+    /// Where committed events go to reach WebSocket subscribers.
+    pub live: Arc<LiveHub>,
     pub config: Arc<ApiConfig>,
 }
 
@@ -76,12 +65,30 @@ impl std::fmt::Debug for ApiState {
 }
 
 impl ApiState {
-    pub fn new(services: Services, publisher: Arc<dyn EventPublisher>, config: ApiConfig) -> Self {
+    pub fn new(services: Services, live: Arc<LiveHub>, config: ApiConfig) -> Self {
         Self {
             services,
-            publisher,
+            live,
             config: Arc::new(config),
         }
+    }
+
+    /// The state over `services`, with a live hub that continues each board's event sequence
+    /// where the event log left it.
+    ///
+    /// # Errors
+    /// When the event log cannot be read.
+    pub fn build(
+        services: Services,
+        live: LiveConfig,
+        config: ApiConfig,
+    ) -> Result<Self, DomainError> {
+        let last_seqs = services.repositories.events.last_seqs()?;
+        Ok(Self::new(
+            services,
+            Arc::new(LiveHub::new(live, last_seqs)),
+            config,
+        ))
     }
 
     /// Runs a read use case on the blocking pool: one hop per request, not one per query.
@@ -115,7 +122,7 @@ impl ApiState {
     {
         let committed = self.read(use_case).await?;
         if !committed.events.is_empty() {
-            self.publisher.publish(&committed.events);
+            self.live.publish(&committed.events);
         }
         Ok(committed.value)
     }

@@ -274,6 +274,13 @@ pub trait EventLog: Send + Sync {
     /// `Internal` when storage fails.
     fn bounds(&self, board_id: BoardId) -> Result<Option<(i64, i64)>, StoreError>;
 
+    /// The last sequence number ever given to each board's events (kept even when its events
+    /// are pruned or the board deleted), for boards that have had any.
+    ///
+    /// # Errors
+    /// `Internal` when storage fails.
+    fn last_seqs(&self) -> Result<Vec<(BoardId, i64)>, StoreError>;
+
     /// Removes events recorded before `before`; returns how many.
     ///
     /// # Errors

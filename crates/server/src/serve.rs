@@ -1,12 +1,11 @@
 //! Wiring: configuration → storage → services → HTTP server.
 
 use crate::cli::{CommonArgs, ServeArgs};
-use crate::settings::{Overrides, Settings, SettingsError, config_dir};
+use crate::settings::{EventsSection, Overrides, Settings, SettingsError, config_dir};
 use crate::telemetry;
-use kanban_api_actix::{
-    ActorConfig, ApiConfig, ApiState, NoLiveEvents, ServerSettings, StartError,
-};
+use kanban_api_actix::{ActorConfig, ApiConfig, ApiState, ServerSettings, StartError};
 use kanban_domain::SystemClock;
+use kanban_domain::ports::EventLog;
 use kanban_domain::services::Services;
 use kanban_storage_diesel::{SqliteStore, StorageError, StoreOptions};
 use std::collections::HashMap;
@@ -28,6 +27,8 @@ pub enum RunError {
     },
     #[error(transparent)]
     Start(#[from] StartError),
+    #[error("cannot read the event log: {0}")]
+    Events(#[from] kanban_domain::DomainError),
     #[error("server: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -87,7 +88,10 @@ pub fn serve(args: &ServeArgs, env: &HashMap<String, String>) -> Result<(), RunE
         },
         ..ApiConfig::default()
     };
-    let state = ApiState::new(services, Arc::new(NoLiveEvents), api);
+    let state = ApiState::build(services, settings.live.to_config(), api)?;
+    let hub = state.live.clone();
+    let event_log = state.services.repositories.events.clone();
+    let retention = settings.events.clone();
     let address = format!("{}:{}", settings.server.host, settings.server.port);
     let listener = TcpListener::bind(&address).map_err(|source| RunError::Bind {
         address: address.clone(),
@@ -105,8 +109,11 @@ pub fn serve(args: &ServeArgs, env: &HashMap<String, String>) -> Result<(), RunE
         actix_web::rt::spawn(async move {
             let signal = stop_signal().await;
             tracing::info!(%signal, "stopping: finishing in-flight requests");
+            // WebSocket sessions never finish by themselves: close them (1001) first.
+            hub.shut_down();
             handle.stop(true).await;
         });
+        actix_web::rt::spawn(prune_events(event_log, retention));
         tracing::info!(%address, "serving");
         server.await?;
         Ok::<(), RunError>(())
@@ -114,6 +121,29 @@ pub fn serve(args: &ServeArgs, env: &HashMap<String, String>) -> Result<(), RunE
     tracing::info!("stopped; checkpointing the write-ahead log");
     store.checkpoint()?;
     Ok(())
+}
+
+/// Removes events older than the retention period, at start and then periodically. Clients that
+/// resume from an older `since` are told to reload (`resync_required`).
+async fn prune_events(log: Arc<dyn EventLog>, settings: EventsSection) {
+    let mut tick = tokio::time::interval(Duration::from_secs(
+        settings.prune_interval_minutes.max(1) * 60,
+    ));
+    loop {
+        tick.tick().await;
+        let cutoff =
+            chrono::Utc::now() - chrono::Duration::days(i64::from(settings.retention_days));
+        let log = log.clone();
+        match actix_web::web::block(move || log.prune(cutoff)).await {
+            Ok(Ok(removed)) => tracing::info!(
+                removed,
+                retention_days = settings.retention_days,
+                "pruned the event log"
+            ),
+            Ok(Err(error)) => tracing::warn!(%error, "could not prune the event log"),
+            Err(error) => tracing::warn!(%error, "could not prune the event log"),
+        }
+    }
 }
 
 /// Waits for SIGINT or SIGTERM and names it.

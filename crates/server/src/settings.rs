@@ -4,10 +4,12 @@
 //! The environment is passed in as a map so tests never mutate the process environment.
 
 use config::{Config, Environment, File, FileFormat};
+use kanban_api_actix::live::LiveConfig;
 use kanban_domain::Role;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 const BUILT_IN_DEFAULTS: &str = include_str!("../../../config/default.toml");
 
@@ -18,6 +20,38 @@ pub struct Settings {
     pub http: HttpSection,
     pub log: LogSection,
     pub actor: ActorSection,
+    pub live: LiveSection,
+    pub events: EventsSection,
+}
+
+/// `[live]`: WebSocket connections.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct LiveSection {
+    pub heartbeat_interval_secs: u64,
+    pub missed_heartbeats: u32,
+    pub queue_capacity: usize,
+    pub send_timeout_ms: u64,
+    pub max_frame_bytes: usize,
+}
+
+impl LiveSection {
+    pub fn to_config(&self) -> LiveConfig {
+        LiveConfig {
+            heartbeat_interval: Duration::from_secs(self.heartbeat_interval_secs.max(1)),
+            missed_heartbeats: self.missed_heartbeats.max(1),
+            queue_capacity: self.queue_capacity.max(1),
+            send_timeout: Duration::from_millis(self.send_timeout_ms.max(1)),
+            max_frame_bytes: self.max_frame_bytes.max(1024),
+            ..LiveConfig::default()
+        }
+    }
+}
+
+/// `[events]`: the event log that WebSocket clients resume from.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct EventsSection {
+    pub retention_days: u32,
+    pub prune_interval_minutes: u64,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]

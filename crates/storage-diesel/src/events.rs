@@ -93,6 +93,19 @@ impl EventLog for SqliteStore {
         })
     }
 
+    fn last_seqs(&self) -> Result<Vec<(BoardId, i64)>, StoreError> {
+        self.read(|conn| {
+            let rows: Vec<(i64, i64)> = event_sequences::table
+                .select((event_sequences::board_id, event_sequences::last_seq))
+                .order(event_sequences::board_id.asc())
+                .load(conn)?;
+            Ok(rows
+                .into_iter()
+                .map(|(board, seq)| (BoardId::new(board), seq))
+                .collect())
+        })
+    }
+
     fn prune(&self, before: Timestamp) -> Result<u64, StoreError> {
         self.write(|conn| {
             let removed =

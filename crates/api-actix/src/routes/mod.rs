@@ -5,6 +5,7 @@ mod comments;
 mod history;
 mod root;
 mod tickets;
+mod ws;
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, web};
@@ -17,7 +18,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::scope("/api/boards").configure(boards::configure))
         .service(web::scope("/api/tickets").configure(tickets::configure))
         .service(web::scope("/api/comments").configure(comments::configure))
-        .service(web::scope("/api/history").configure(history::configure));
+        .service(web::scope("/api/history").configure(history::configure))
+        .service(web::scope("/ws").configure(ws::configure));
 }
 
 /// A JSON response carrying the resource's version as its `ETag`.

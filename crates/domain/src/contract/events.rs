@@ -150,6 +150,11 @@ pub fn events_prune_by_age_and_seq_never_restarts(make: Factory<'_>) {
 
     assert_eq!(ok(repos.events.prune(at(1000)), "prune all"), 4);
     assert_eq!(ok(repos.events.bounds(ops.id), "bounds"), None);
+    assert_eq!(
+        ok(repos.events.last_seqs(), "last seqs"),
+        [(ops.id, 4), (other.id, 1)],
+        "the last sequence numbers survive pruning"
+    );
     assert_eq!(ok(repos.events.prune(at(1000)), "prune again"), 0);
     move_ticket(&repos, &task, "Done", at(1001));
     assert_eq!(seqs(&all_events(&repos, ops.id)), [5]);

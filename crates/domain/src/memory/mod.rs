@@ -524,6 +524,17 @@ impl EventLog for MemoryStore {
         }))
     }
 
+    fn last_seqs(&self) -> Result<Vec<(BoardId, i64)>, StoreError> {
+        let mut seqs: Vec<(BoardId, i64)> = self
+            .lock()
+            .last_seq
+            .iter()
+            .map(|(board, seq)| (*board, *seq))
+            .collect();
+        seqs.sort_unstable();
+        Ok(seqs)
+    }
+
     fn prune(&self, before: Timestamp) -> Result<u64, StoreError> {
         let mut state = self.lock();
         let len = state.events.len();
