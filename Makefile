@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 18000
 
 .DEFAULT_GOAL := help
-.PHONY: help run test unit lint fmt release clean
+.PHONY: help run test unit lint fmt bench bench-quick release clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -27,6 +27,13 @@ lint: ## rustfmt check, clippy with warnings denied, and the crate layering chec
 
 fmt: ## Format the code
 	$(CARGO) fmt --all
+
+bench: ## Build release binaries and measure them (table on stdout, target/bench/report.json)
+	$(CARGO) build --release -p agent-kanban -p kanban-bench
+	target/release/kanban-bench $(BENCH_ARGS)
+
+bench-quick: ## A shorter, noisier `make bench`
+	$(MAKE) bench BENCH_ARGS=--quick
 
 release: ## Build the optimised binary at target/release/agent-kanban
 	$(CARGO) build --release -p agent-kanban
