@@ -312,6 +312,17 @@ async fn bad_frames_get_an_error_and_the_socket_stays(app: TestApp) {
         "still open and answering"
     );
     ws.close().await;
+    let mut greedy = app.ws("").await;
+    greedy.next().await;
+    let padding = "x".repeat(70_000);
+    greedy
+        .send_text(&format!(r#"{{"type": "ping", "pad": "{padding}"}}"#))
+        .await;
+    assert_eq!(
+        greedy.closed().await.code,
+        Some(1009),
+        "frames over 64 KiB close the socket"
+    );
 }
 
 async fn connect_rejects_bad_queries(app: TestApp) {

@@ -164,6 +164,11 @@ impl Connection {
                 }
                 frame = stream.next() => match frame {
                     Some(Ok(message)) => self.on_message(message).await?,
+                    Some(Err(actix_ws::ProtocolError::Overflow)) => {
+                        return Err(Stop::Close(CloseCode::Size, format!(
+                            "frames are limited to {} bytes", self.hub.config().max_frame_bytes
+                        )));
+                    }
                     Some(Err(error)) => {
                         return Err(Stop::Close(CloseCode::Protocol, format!("invalid frame: {error}")));
                     }
