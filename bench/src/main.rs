@@ -1,18 +1,32 @@
 //! `kanban-bench`: the in-repository load generator behind `make bench`.
 //!
-//! It starts the release server (`target/release/agent-kanban`) on a fresh temporary database,
-//! drives workloads against it over loopback, and prints a table plus `target/bench/report.json`.
-//! Figures are medians and percentiles of one run on a shared machine: compare them within a run.
+//! It measures two ceilings of this machine (a trivial HTTP handler; single-row SQLite commits with
+//! the server's pragmas), then starts the release server (`target/release/agent-kanban`) on a fresh
+//! database, seeds a board with 1,000 tickets through the API, and drives each workload for a fixed
+//! duration at 1, 32 and 256 connections, and the WebSocket fan-out. It prints a table, each
+//! workload as a ratio of its ceiling, and the targets met or missed, and writes
+//! `target/bench/report.json`. Figures are from one run on a shared machine: compare them within
+//! the run.
 
+mod ceilings;
 mod fanout;
+mod load;
 mod server;
 mod stats;
+mod workloads;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
+use load::LoadResult;
+use server::Server;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+const CONNECTIONS: [usize; 3] = [1, 32, 256];
 
 #[derive(Debug, Parser)]
 #[command(
@@ -20,10 +34,12 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
     about = "Measure a release build of agent-kanban"
 )]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// The server binary to measure.
     #[arg(long, default_value = "target/release/agent-kanban")]
     server: PathBuf,
-    /// Shorter runs (for a quick check; figures are noisier).
+    /// Shorter runs: finishes in under two minutes; figures are noisier.
     #[arg(long)]
     quick: bool,
     /// Where to write the JSON report.
@@ -31,26 +47,185 @@ struct Cli {
     report: PathBuf,
 }
 
-#[tokio::main(flavor = "multi_thread")]
-async fn main() -> Result<(), BoxError> {
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve `GET /` → `ok` (the HTTP ceiling's server; started by the benchmark itself).
+    ServeTrivial {
+        #[arg(long)]
+        port: u16,
+    },
+}
+
+fn main() -> Result<(), BoxError> {
     let cli = Cli::parse();
-    let server = server::Server::start(&cli.server).await?;
-    let moves = if cli.quick { 20 } else { 100 };
-    let mut results = Vec::new();
+    if let Some(Command::ServeTrivial { port }) = cli.command {
+        return Ok(ceilings::serve_trivial(port)?);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(run(&cli))
+}
+
+/// Runs one workload, adding the server's CPU and memory over the run.
+async fn measured<F: Future<Output = LoadResult>>(server: &Server, workload: F) -> LoadResult {
+    let ticks = server.cpu_ticks();
+    let mut result = workload.await;
+    #[expect(clippy::cast_precision_loss, reason = "tick counts fit an f64")]
+    let cpu_seconds = (server.cpu_ticks() - ticks) as f64 / 100.0;
+    result.server_cpu_percent = cpu_seconds / result.seconds * 100.0;
+    #[expect(clippy::cast_precision_loss, reason = "memory sizes fit an f64")]
+    let rss = server.rss_kb() as f64 / 1024.0;
+    result.server_rss_mb = rss;
+    println!("{}", result.row());
+    result
+}
+
+fn client() -> Result<reqwest::Client, BoxError> {
+    Ok(reqwest::Client::builder()
+        .tcp_nodelay(true)
+        .pool_max_idle_per_host(1024)
+        .build()?)
+}
+
+async fn run(cli: &Cli) -> Result<(), BoxError> {
+    let duration = Duration::from_secs_f64(if cli.quick { 1.5 } else { 5.0 });
+    let http = client()?;
+
+    println!("== ceilings of this machine");
+    let mut http_ceiling = BTreeMap::new();
+    {
+        let trivial = Server::start_trivial().await?;
+        for connections in CONNECTIONS {
+            let url = format!("{}/", trivial.base);
+            let result = measured(
+                &trivial,
+                workloads::get("ceiling: trivial GET /", url, connections, duration, &http),
+            )
+            .await;
+            http_ceiling.insert(connections, result);
+        }
+    }
+    let sqlite_ceiling =
+        tokio::task::spawn_blocking(move || ceilings::sqlite_commits_per_second(duration))
+            .await??;
+    println!(
+        "ceiling: single-row SQLite commits (WAL, synchronous=NORMAL): {sqlite_ceiling:.0} commits/s"
+    );
+
+    let server = Server::start(&cli.server).await?;
+    println!("== seeding a board with 1,000 tickets through the API");
+    let seed = workloads::seed(&server.base, &http, 1000).await?;
+    let mut results: Vec<LoadResult> = Vec::new();
+    let moves = Arc::new(AtomicUsize::new(0));
+    let mixed_turn = Arc::new(AtomicUsize::new(0));
+    for connections in CONNECTIONS {
+        println!("== {connections} connection(s)");
+        let base = server.base.clone();
+        results.push(
+            measured(
+                &server,
+                workloads::get("GET /", format!("{base}/"), connections, duration, &http),
+            )
+            .await,
+        );
+        results.push(
+            measured(
+                &server,
+                workloads::get_ticket(&base, &seed, connections, duration, &http),
+            )
+            .await,
+        );
+        results.push(
+            measured(
+                &server,
+                workloads::list_page(&base, &seed, connections, duration, &http),
+            )
+            .await,
+        );
+        results.push(
+            measured(
+                &server,
+                workloads::create(&base, &seed, connections, duration, &http),
+            )
+            .await,
+        );
+        results.push(
+            measured(
+                &server,
+                workloads::move_tickets(&base, &seed, connections, duration, &http, moves.clone()),
+            )
+            .await,
+        );
+        results.push(
+            measured(
+                &server,
+                workloads::mixed(
+                    &base,
+                    &seed,
+                    connections,
+                    duration,
+                    &http,
+                    mixed_turn.clone(),
+                ),
+            )
+            .await,
+        );
+    }
+
+    println!("== WebSocket fan-out");
+    let fanout_moves = if cli.quick { 20 } else { 100 };
+    let mut fanouts = Vec::new();
     for subscribers in [100, 1000] {
-        let result = fanout::run(&server, subscribers, moves).await?;
+        let result = fanout::run(&server, subscribers, fanout_moves).await?;
         println!("{}", result.row());
-        results.push(result);
-        // Let the server close the previous sockets before the next round.
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        fanouts.push(result);
     }
     let peak_rss_kb = server.peak_rss_kb();
-    println!("server peak RSS: {:.1} MB", peak_rss_kb as f64 / 1024.0);
+    drop(server);
+
+    // The first ceiling run can be disturbed by start-up; measure again and keep the better.
+    {
+        let trivial = Server::start_trivial().await?;
+        for connections in CONNECTIONS {
+            let url = format!("{}/", trivial.base);
+            let again = measured(
+                &trivial,
+                workloads::get("ceiling: trivial GET /", url, connections, duration, &http),
+            )
+            .await;
+            if http_ceiling
+                .get(&connections)
+                .is_none_or(|first| again.requests_per_second > first.requests_per_second)
+            {
+                http_ceiling.insert(connections, again);
+            }
+        }
+    }
+
+    let verdicts = targets(
+        &results,
+        &http_ceiling,
+        sqlite_ceiling,
+        &fanouts,
+        peak_rss_kb,
+    );
+    println!("== against the ceilings and targets");
+    for line in &verdicts {
+        println!("{line}");
+    }
     let report = serde_json::json!({
         "date": server::today(),
         "quick": cli.quick,
+        "seconds_per_run": duration.as_secs_f64(),
+        "ceilings": {
+            "http": http_ceiling.values().collect::<Vec<_>>(),
+            "sqlite_commits_per_second": sqlite_ceiling,
+        },
+        "workloads": results,
+        "ws_fanout": fanouts,
         "server_peak_rss_kb": peak_rss_kb,
-        "ws_fanout": results,
+        "verdicts": verdicts,
     });
     if let Some(dir) = cli.report.parent() {
         std::fs::create_dir_all(dir)?;
@@ -58,4 +233,74 @@ async fn main() -> Result<(), BoxError> {
     std::fs::write(&cli.report, serde_json::to_string_pretty(&report)?)?;
     println!("report: {}", cli.report.display());
     Ok(())
+}
+
+/// Each workload as a ratio of its ceiling, and the targets of the performance issue.
+fn targets(
+    results: &[LoadResult],
+    http_ceiling: &BTreeMap<usize, LoadResult>,
+    sqlite_ceiling: f64,
+    fanouts: &[fanout::FanoutResult],
+    peak_rss_kb: u64,
+) -> Vec<String> {
+    let mut lines = Vec::new();
+    let verdict = |ok: bool| if ok { "met" } else { "MISSED" };
+    for result in results {
+        let Some(ceiling) = http_ceiling.get(&result.connections) else {
+            continue;
+        };
+        let writes = matches!(result.workload.as_str(), "create ticket" | "move ticket");
+        let bound = if writes {
+            ceiling.requests_per_second.min(sqlite_ceiling)
+        } else {
+            ceiling.requests_per_second
+        };
+        let ratio = result.requests_per_second / bound;
+        let mut line = format!(
+            "{:<28} {:>4} conn: {:>5.1}% of its ceiling ({:.0} req/s)",
+            result.workload,
+            result.connections,
+            ratio * 100.0,
+            bound
+        );
+        if result.connections == 32
+            && matches!(
+                result.workload.as_str(),
+                "GET /api/tickets/{id}" | "list 100 per page" | "create ticket" | "move ticket"
+            )
+        {
+            line.push_str(&format!("  [target >= 50%: {}]", verdict(ratio >= 0.5)));
+        }
+        if result.connections == 256 {
+            let limit = if writes { 50.0 } else { 25.0 };
+            let ok = result.errors == 0 && result.latency.p99_ms < limit;
+            line.push_str(&format!(
+                "  [target no errors, p99 < {limit} ms: {}]",
+                verdict(ok)
+            ));
+        }
+        lines.push(line);
+    }
+    for fanout in fanouts {
+        let ok = fanout.lost == 0 && (fanout.subscribers < 1000 || fanout.latency.p99_ms < 50.0);
+        lines.push(format!(
+            "ws fan-out to {:>4}: lost {}, p99 {:.1} ms  [target all delivered{}: {}]",
+            fanout.subscribers,
+            fanout.lost,
+            fanout.latency.p99_ms,
+            if fanout.subscribers >= 1000 {
+                ", p99 < 50 ms"
+            } else {
+                ""
+            },
+            verdict(ok)
+        ));
+    }
+    #[expect(clippy::cast_precision_loss, reason = "memory sizes fit an f64")]
+    let peak_mb = peak_rss_kb as f64 / 1024.0;
+    lines.push(format!(
+        "server peak RSS {peak_mb:.1} MB (256 connections, 1,100 WebSocket subscribers at most)  [target < 150 MB: {}]",
+        verdict(peak_mb < 150.0)
+    ));
+    lines
 }

@@ -1,4 +1,5 @@
-//! The server under test: the release binary on a fresh database and a free loopback port.
+//! A server under test, run as a child process on a free loopback port: the release binary on a
+//! fresh database, or this binary's trivial server for the HTTP ceiling.
 
 use crate::BoxError;
 use std::net::TcpListener;
@@ -14,6 +15,7 @@ pub struct Server {
 }
 
 impl Server {
+    /// `agent-kanban serve` on a fresh database.
     pub async fn start(binary: &Path) -> Result<Self, BoxError> {
         if !binary.exists() {
             return Err(format!(
@@ -23,14 +25,32 @@ impl Server {
             .into());
         }
         let dir = tempfile::tempdir()?;
-        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let child = Command::new(binary)
+        let port = free_port()?;
+        let mut command = Command::new(binary);
+        command
             .args(["serve", "--host", "127.0.0.1", "--port", &port.to_string()])
             .arg("--database-url")
             .arg(dir.path().join("bench.db"))
             .env("KANBAN_ENV", "production")
             // Per-request info lines would measure the logger, not the server.
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", "warn");
+        Self::spawn(command, port, dir).await
+    }
+
+    /// The HTTP ceiling's trivial server: this binary in `serve-trivial` mode.
+    pub async fn start_trivial() -> Result<Self, BoxError> {
+        let port = free_port()?;
+        let mut command = Command::new(std::env::current_exe()?);
+        command.args(["serve-trivial", "--port", &port.to_string()]);
+        Self::spawn(command, port, tempfile::tempdir()?).await
+    }
+
+    async fn spawn(
+        mut command: Command,
+        port: u16,
+        dir: tempfile::TempDir,
+    ) -> Result<Self, BoxError> {
+        let child = command
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()?;
@@ -55,13 +75,12 @@ impl Server {
         Err("the server did not answer within 5 s".into())
     }
 
-    /// The server process's peak resident set (`VmHWM`), in KiB.
-    pub fn peak_rss_kb(&self) -> u64 {
+    fn status_kb(&self, field: &str) -> u64 {
         std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
             .ok()
             .and_then(|status| {
                 status.lines().find_map(|line| {
-                    line.strip_prefix("VmHWM:")?
+                    line.strip_prefix(field)?
                         .trim()
                         .trim_end_matches("kB")
                         .trim()
@@ -71,6 +90,32 @@ impl Server {
             })
             .unwrap_or(0)
     }
+
+    /// Peak resident set so far (`VmHWM`), in KiB.
+    pub fn peak_rss_kb(&self) -> u64 {
+        self.status_kb("VmHWM:")
+    }
+
+    /// Resident set now (`VmRSS`), in KiB.
+    pub fn rss_kb(&self) -> u64 {
+        self.status_kb("VmRSS:")
+    }
+
+    /// CPU time used so far (user + system), in clock ticks of 1/100 s.
+    pub fn cpu_ticks(&self) -> u64 {
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        // After the parenthesised command name, utime and stime are the 12th and 13th fields.
+        let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let field = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|f| f.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        field(11) + field(12)
+    }
 }
 
 impl Drop for Server {
@@ -78,6 +123,10 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+fn free_port() -> std::io::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
 /// Today's date (UTC), for the report.
