@@ -19,6 +19,8 @@ on_both_backends!(
     connect_rejects_bad_queries,
     stats_list_connections_and_admin_routes_are_admin_only,
     shutdown_closes_sockets_with_1001,
+    subscribe_with_since_replays_even_after_live_events,
+    a_clients_close_is_answered,
 );
 
 fn event_names(frames: &[Value]) -> Vec<&str> {
@@ -465,10 +467,14 @@ async fn heartbeats_sqlite() {
 }
 
 /// A client that stops reading is closed with 1013 while another receives every event.
+///
+/// Each event carries 40 KB; the stalled client's socket buffers hold at most a few MB, so it falls
+/// more than `queue_capacity` behind well before the last event, while the reading client, even
+/// on a busy machine, stays within it.
 async fn slow_client_is_closed_and_never_delays_others(backend: Backend) {
     let live = LiveConfig {
-        queue_capacity: 16,
-        send_timeout: Duration::from_millis(500),
+        queue_capacity: 128,
+        send_timeout: Duration::from_secs(2),
         ..LiveConfig::default()
     };
     let app = TestApp::spawn_live(backend, ApiConfig::default(), live).await;
@@ -483,7 +489,7 @@ async fn slow_client_is_closed_and_never_delays_others(backend: Backend) {
     .await;
     let mut fast = app.ws(&query).await;
     fast.next().await;
-    const TICKETS: i64 = 300;
+    const TICKETS: i64 = 400;
     let reader = tokio::spawn(async move {
         let mut seqs = Vec::new();
         while seqs.len() < TICKETS as usize {
@@ -515,4 +521,59 @@ async fn slow_client_is_closed_and_never_delays_others_in_memory() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_client_is_closed_and_never_delays_others_sqlite() {
     slow_client_is_closed_and_never_delays_others(Backend::Sqlite).await;
+}
+
+async fn subscribe_with_since_replays_even_after_live_events(app: TestApp) {
+    let mut ws = app.ws("").await;
+    ws.next().await;
+    let board = app.create_board(&json!({"name": "Both"})).await["id"]
+        .as_i64()
+        .unwrap();
+    for n in 0..3 {
+        app.create_ticket(&json!({"board_id": board, "title": format!("t{n}")}))
+            .await;
+    }
+    let live: Vec<i64> = ws
+        .frames_until_pong()
+        .await
+        .iter()
+        .map(|f| f["seq"].as_i64().unwrap())
+        .collect();
+    assert_eq!(live, [1, 2, 3, 4]);
+    ws.send_json(&json!({"type": "subscribe_board", "board_id": board, "since": 1}))
+        .await;
+    assert_eq!(ws.next().await["event"], "subscribed");
+    let replayed: Vec<i64> = ws
+        .frames_until_pong()
+        .await
+        .iter()
+        .map(|f| f["seq"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        replayed,
+        [2, 3, 4],
+        "what the client asked for, from its since"
+    );
+    ws.send_json(&json!({"type": "subscribe_board", "board_id": 987_654}))
+        .await;
+    let refused = ws.next().await;
+    assert_eq!(refused["event"], "error");
+    assert!(
+        refused["data"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not found")
+    );
+    ws.close().await;
+}
+
+async fn a_clients_close_is_answered(app: TestApp) {
+    let mut ws = app.ws("").await;
+    ws.next().await;
+    ws.send_close().await;
+    assert_eq!(
+        ws.closed().await.code,
+        Some(1000),
+        "a clean close, not a dropped socket"
+    );
 }

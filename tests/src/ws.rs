@@ -118,6 +118,20 @@ impl WsClient {
         }
     }
 
+    /// Starts a normal close; the server's answer is read with [`WsClient::closed`].
+    pub async fn send_close(&mut self) {
+        use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+        use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+        let frame = CloseFrame {
+            code: CloseCode::Normal,
+            reason: "bye".into(),
+        };
+        self.stream
+            .send(Message::Close(Some(frame)))
+            .await
+            .expect("send a close frame");
+    }
+
     pub async fn close(mut self) {
         let _ = self.stream.close(None).await;
     }

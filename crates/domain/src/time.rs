@@ -50,9 +50,23 @@ impl Clock for FixedClock {
     }
 }
 
-/// Formats an instant as RFC 3339 UTC with milliseconds and a `Z` suffix.
+/// Formats an instant as RFC 3339 UTC with milliseconds and a `Z` suffix
+/// (`2026-11-22T19:51:26.784Z`).
+///
+/// Integer formatting rather than chrono's `strftime` interpreter, which showed up in profiles of
+/// list pages (three timestamps per ticket).
 pub fn format_timestamp(at: &Timestamp) -> String {
-    at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+    use chrono::{Datelike, Timelike};
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        at.year(),
+        at.month(),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second(),
+        at.timestamp_subsec_millis().min(999),
+    )
 }
 
 /// Seconds from `from` to `to` as a float (negative when `to` is earlier).
@@ -100,6 +114,18 @@ mod tests {
         let at = Utc.with_ymd_and_hms(2026, 11, 22, 19, 51, 26).unwrap()
             + chrono::Duration::milliseconds(784);
         assert_eq!(format_timestamp(&at), "2026-11-22T19:51:26.784Z");
+    }
+
+    #[test]
+    fn hand_formatting_matches_chrono() {
+        let start = Utc.with_ymd_and_hms(1999, 1, 2, 3, 4, 5).unwrap();
+        for step in 0..2000_i64 {
+            let at = start + chrono::Duration::milliseconds(step * 987_654_321 + step);
+            assert_eq!(
+                format_timestamp(&at),
+                at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+            );
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@ use crate::error::Work;
 use crate::pool::SqliteStore;
 use crate::rows::{BoardChanges, BoardRow, NewBoardRow, to_db};
 use crate::schema::{board_columns, boards, tickets};
-use crate::tickets::apply_update;
+use crate::tickets::{apply_update, refresh_positions};
 use crate::{events, history};
 use diesel::dsl::count_star;
 use diesel::prelude::*;
@@ -216,6 +216,7 @@ impl BoardRepository for SqliteStore {
                 history::append(conn, &ticket_update.history)?;
             }
             write_columns(conn, id.get(), &update.board.columns)?;
+            refresh_positions(conn, id.get())?;
             if !update.removed_columns.is_empty() {
                 let removed: Vec<&str> = update
                     .removed_columns

@@ -245,14 +245,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("k.db");
         let store = SqliteStore::connect(path.to_str().unwrap(), 1).unwrap();
-        assert_eq!(store.run_migrations().unwrap(), 1);
+        let all = store.run_migrations().unwrap();
+        assert!(all >= 1);
+        assert_eq!(store.run_migrations().unwrap(), 0, "nothing left to apply");
         let mut conn = store.pool_for_tests().get().unwrap();
         conn.revert_all_migrations(MIGRATIONS).unwrap();
         // Every table is gone, so creating one of the same name works again.
         conn.batch_execute("CREATE TABLE tickets (x); DROP TABLE tickets;")
             .unwrap();
         drop(conn);
-        assert_eq!(store.run_migrations().unwrap(), 1);
+        assert_eq!(store.run_migrations().unwrap(), all);
     }
 
     #[test]

@@ -131,6 +131,7 @@ pub(crate) struct NewTicketRow<'a> {
     pub updated_at: NaiveDateTime,
     pub column_entered_at: NaiveDateTime,
     pub version: i64,
+    pub column_position: i32,
 }
 
 /// Every mutable column of a ticket; `None` clears the assignee rather than skipping it.

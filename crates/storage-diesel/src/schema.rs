@@ -35,6 +35,7 @@ diesel::table! {
         updated_at -> Timestamp,
         column_entered_at -> Timestamp,
         version -> BigInt,
+        column_position -> Integer,
     }
 }
 

@@ -29,12 +29,20 @@ fn missed(conn: &mut SqliteConnection, id: TicketId) -> Work<StoreError> {
 /// `NotFound` when the ticket is gone, `Conflict` when its version moved.
 pub(crate) fn apply_update(conn: &mut SqliteConnection, update: &TicketUpdate) -> Work<Ticket> {
     let id = update.ticket.id;
+    let position = column_position(
+        conn,
+        update.ticket.board_id.get(),
+        update.ticket.current_column.as_str(),
+    )?;
     let row = diesel::update(
         tickets::table
             .filter(tickets::id.eq(id.get()))
             .filter(tickets::version.eq(update.expected_version)),
     )
-    .set(TicketChanges::of(&update.ticket))
+    .set((
+        TicketChanges::of(&update.ticket),
+        tickets::column_position.eq(position),
+    ))
     .returning(TicketRow::as_returning())
     .get_result(conn)
     .optional()?;
@@ -42,6 +50,34 @@ pub(crate) fn apply_update(conn: &mut SqliteConnection, update: &TicketUpdate) -
         Some(row) => Ok(row.into()),
         None => Err(missed(conn, id)?.into()),
     }
+}
+
+/// Where tickets in a column their board does not have sort: after every real column.
+pub(crate) const UNKNOWN_POSITION: i32 = 1_000_000;
+
+/// The position of `column` on `board`, which tickets keep in `column_position` for ordering.
+pub(crate) fn column_position(conn: &mut SqliteConnection, board: i64, column: &str) -> Work<i32> {
+    Ok(board_columns::table
+        .filter(board_columns::board_id.eq(board))
+        .filter(board_columns::name.eq(column))
+        .select(board_columns::position)
+        .first::<i32>(conn)
+        .optional()?
+        .unwrap_or(UNKNOWN_POSITION))
+}
+
+/// Re-derives `column_position` of every ticket of `board` after its columns changed.
+pub(crate) fn refresh_positions(conn: &mut SqliteConnection, board: i64) -> Work<()> {
+    diesel::sql_query(
+        "UPDATE tickets SET column_position = COALESCE(
+             (SELECT bc.position FROM board_columns bc
+               WHERE bc.board_id = tickets.board_id AND bc.name = tickets.current_column), ?)
+         WHERE board_id = ?",
+    )
+    .bind::<diesel::sql_types::Integer, _>(UNKNOWN_POSITION)
+    .bind::<diesel::sql_types::BigInt, _>(board)
+    .execute(conn)?;
+    Ok(())
 }
 
 fn to_i64(n: u64) -> i64 {
@@ -71,14 +107,9 @@ impl TicketRepository for SqliteStore {
             let mut count = tickets::table
                 .filter(tickets::board_id.eq(filter.board_id.get()))
                 .into_boxed();
-            // Position of the ticket's column on its board; a ticket in a column the board does
-            // not have (never written by this store) sorts last rather than disappearing.
+            // `column_position` mirrors the column's place on the board, so this index walk is
+            // already in board order: no join, no sort.
             let mut list = tickets::table
-                .left_join(
-                    board_columns::table.on(board_columns::board_id
-                        .eq(tickets::board_id)
-                        .and(board_columns::name.eq(tickets::current_column))),
-                )
                 .filter(tickets::board_id.eq(filter.board_id.get()))
                 .into_boxed();
             if !columns.is_empty() {
@@ -92,8 +123,7 @@ impl TicketRepository for SqliteStore {
             let total: i64 = count.count().get_result(conn)?;
             let mut list = list
                 .order((
-                    board_columns::position.is_null().asc(),
-                    board_columns::position.asc(),
+                    tickets::column_position.asc(),
                     tickets::priority.asc(),
                     tickets::id.asc(),
                 ))
@@ -119,6 +149,7 @@ impl TicketRepository for SqliteStore {
     ) -> Result<Committed<Ticket>, StoreError> {
         self.write(|conn| {
             check_board_version(conn, new.board_id, board_version)?;
+            let position = column_position(conn, new.board_id.get(), new.current_column.as_str())?;
             let at = to_db(new.at);
             let ticket: Ticket = diesel::insert_into(tickets::table)
                 .values(NewTicketRow {
@@ -133,6 +164,7 @@ impl TicketRepository for SqliteStore {
                     updated_at: at,
                     column_entered_at: at,
                     version: 1,
+                    column_position: position,
                 })
                 .returning(TicketRow::as_returning())
                 .get_result(conn)?

@@ -151,8 +151,10 @@ pub struct ConnectionSummary {
     pub username: String,
     pub connected_duration_seconds: f64,
     pub message_count: u64,
-    /// Seconds since the client last sent anything.
-    pub last_activity: f64,
+    /// When the client last sent anything (RFC 3339).
+    pub last_activity: String,
+    /// Seconds since then.
+    pub idle_seconds: f64,
 }
 
 /// The hub of live events. Shared by every worker.
@@ -295,7 +297,8 @@ impl LiveHub {
                 username: c.username.clone(),
                 connected_duration_seconds: c.connected.elapsed().as_secs_f64(),
                 message_count: c.messages.load(Ordering::Relaxed),
-                last_activity: c.idle_seconds(),
+                last_activity: last_activity(c.idle_seconds()),
+                idle_seconds: c.idle_seconds(),
             })
             .collect();
         list.sort_by(|a, b| {
@@ -347,6 +350,16 @@ impl LiveHub {
     pub fn stopping(&self) -> watch::Receiver<bool> {
         self.stopping.subscribe()
     }
+}
+
+/// The instant `idle_seconds` ago, as RFC 3339.
+fn last_activity(idle_seconds: f64) -> String {
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "idle times are far below i64 milliseconds"
+    )]
+    let idle = chrono::Duration::milliseconds((idle_seconds * 1000.0) as i64);
+    kanban_domain::time::format_timestamp(&(Utc::now() - idle))
 }
 
 /// Keeps a connection registered while the session runs.

@@ -19,14 +19,18 @@ fn now() -> String {
     format_timestamp(&chrono::Utc::now())
 }
 
-/// A positive integer id, also accepted as a numeric string.
-fn positive_id(value: &Value) -> Option<i64> {
-    let id = match value {
+/// An integer, also accepted as a numeric string.
+fn integer(value: &Value) -> Option<i64> {
+    match value {
         Value::Number(n) => n.as_i64(),
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
-    }?;
-    (id > 0).then_some(id)
+    }
+}
+
+/// A positive integer id, also accepted as a numeric string.
+fn positive_id(value: &Value) -> Option<i64> {
+    integer(value).filter(|id| *id > 0)
 }
 
 /// Parses a text frame; the error is the message of the `error` event to send back.
@@ -53,8 +57,8 @@ pub fn parse(text: &str) -> Result<ClientMessage, String> {
             let since = match object.get("since") {
                 None | Some(Value::Null) => None,
                 Some(raw) => Some(
-                    positive_id(raw)
-                        .or_else(|| (raw.as_i64() == Some(0)).then_some(0))
+                    integer(raw)
+                        .filter(|since| *since >= 0)
                         .ok_or("\"since\" must be a sequence number (0 or more)")?,
                 ),
             };
@@ -110,9 +114,14 @@ pub fn stats(data: &Value) -> String {
 
 /// Tells the client its `since` cannot be served from the log: reload the board.
 pub fn resync_required(board: BoardId, since: i64, oldest: Option<i64>, latest: i64) -> String {
+    let message = if since > latest {
+        "Your last seen sequence number is ahead of this server's log (was it restored?); reload the board"
+    } else {
+        "Events after your last seen sequence number are no longer kept; reload the board"
+    };
     json!({"event": "resync_required", "board_id": board, "data": {
         "board_id": board, "since": since, "oldest_available_seq": oldest, "latest_seq": latest,
-        "message": "Events after your last seen sequence number are no longer available; reload the board",
+        "message": message,
     }})
     .to_string()
 }

@@ -1,22 +1,25 @@
-//! One WebSocket connection: a task that selects over the client's frames, the live events of
-//! what it subscribed to, the heartbeat, the hub's requests and the server's shutdown.
+//! One WebSocket connection: a task that selects over the hub's requests, the live events of what
+//! the client subscribed to, the client's frames and the heartbeat, in that order of priority.
 
 use super::hub::{ConnectionStats, Control, LiveEvent, LiveHub};
 use super::protocol::{self, ClientMessage};
-use actix_ws::{CloseCode, CloseReason, Message, MessageStream, Session};
+use actix_ws::{
+    AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, MessageStream, Session,
+};
 use bytestring::ByteString;
 use futures_util::StreamExt;
 use kanban_domain::BoardId;
-use kanban_domain::ports::EventLog;
+use kanban_domain::ports::Repositories;
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio_stream::StreamMap;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
 /// How long the close frame may wait for a client to read what came before it.
-const CLOSE_PATIENCE: std::time::Duration = std::time::Duration::from_secs(10);
+const CLOSE_PATIENCE: Duration = Duration::from_secs(10);
 
 /// Events replayed per read of the log.
 const REPLAY_BATCH: u32 = 500;
@@ -35,10 +38,19 @@ pub struct ConnectParams {
 /// Why the session ends.
 #[derive(Debug)]
 enum Stop {
-    /// The client left, or the socket is gone: nothing more to send.
+    /// The socket is gone: nothing more can be sent.
     Gone,
     /// Close with this code and reason.
     Close(CloseCode, String),
+}
+
+impl Stop {
+    fn replay_failed() -> Self {
+        Self::Close(
+            CloseCode::Error,
+            "could not read the event log; reconnect with since".to_owned(),
+        )
+    }
 }
 
 type Live = BroadcastStream<Arc<LiveEvent>>;
@@ -46,7 +58,7 @@ type Live = BroadcastStream<Arc<LiveEvent>>;
 struct Connection {
     session: Session,
     hub: Arc<LiveHub>,
-    events: Arc<dyn EventLog>,
+    repositories: Repositories,
     stats: Arc<ConnectionStats>,
     /// Receives every board's events until the client unsubscribes from one.
     everything: Option<Live>,
@@ -62,7 +74,7 @@ struct Connection {
 /// Runs a connection to its end.
 pub async fn run_session(
     hub: Arc<LiveHub>,
-    events: Arc<dyn EventLog>,
+    repositories: Repositories,
     session: Session,
     stream: MessageStream,
     params: ConnectParams,
@@ -71,7 +83,7 @@ pub async fn run_session(
     let mut connection = Connection {
         session: session.clone(),
         hub: hub.clone(),
-        events,
+        repositories,
         stats: guard.stats.clone(),
         everything: None,
         boards: StreamMap::new(),
@@ -80,7 +92,11 @@ pub async fn run_session(
         heartbeat_id: 0,
         unanswered: 0,
     };
-    let stream = stream.max_frame_size(hub.config().max_frame_bytes);
+    let max = hub.config().max_frame_bytes;
+    let stream = stream
+        .max_frame_size(max)
+        .aggregate_continuations()
+        .max_continuation_size(max);
     let stop = match connection.serve(stream, controls, &params).await {
         Ok(()) => Stop::Gone,
         Err(stop) => stop,
@@ -119,25 +135,35 @@ fn receive(
 impl Connection {
     async fn serve(
         &mut self,
-        mut stream: MessageStream,
+        mut stream: AggregatedMessageStream,
         mut controls: tokio::sync::mpsc::UnboundedReceiver<Control>,
         params: &ConnectParams,
     ) -> Result<(), Stop> {
         let mut stopping = self.hub.stopping();
+        if *stopping.borrow_and_update() {
+            return Err(Stop::Close(
+                CloseCode::Away,
+                "server shutting down".to_owned(),
+            ));
+        }
         let config = self.hub.config().clone();
         let mut heartbeat = tokio::time::interval_at(
             tokio::time::Instant::now() + config.heartbeat_interval,
             config.heartbeat_interval,
         );
+        // Listen first, then greet: an event committed after the greeting is never missed.
+        match params.board {
+            Some(board) => self.listen_to(board),
+            None => self.everything = Some(BroadcastStream::new(self.hub.subscribe_everything())),
+        }
         self.send(protocol::connected(
             &params.client_id,
             &params.username,
             params.board,
         ))
         .await?;
-        match params.board {
-            Some(board) => self.subscribe(board, params.since).await?,
-            None => self.everything = Some(BroadcastStream::new(self.hub.subscribe_everything())),
+        if let (Some(board), Some(since)) = (params.board, params.since) {
+            self.replay(board, since).await?;
         }
         loop {
             let listening = self.everything.is_some() || !self.boards.is_empty();
@@ -164,10 +190,8 @@ impl Connection {
                 }
                 frame = stream.next() => match frame {
                     Some(Ok(message)) => self.on_message(message).await?,
-                    Some(Err(actix_ws::ProtocolError::Overflow)) => {
-                        return Err(Stop::Close(CloseCode::Size, format!(
-                            "frames are limited to {} bytes", self.hub.config().max_frame_bytes
-                        )));
+                    Some(Err(actix_ws::ProtocolError::Overflow | actix_ws::ProtocolError::Io(_))) => {
+                        return Err(Stop::Close(CloseCode::Size, format!("messages are limited to {} bytes", config.max_frame_bytes)));
                     }
                     Some(Err(error)) => {
                         return Err(Stop::Close(CloseCode::Protocol, format!("invalid frame: {error}")));
@@ -215,23 +239,29 @@ impl Connection {
         self.send(event.frame.clone()).await
     }
 
-    async fn on_message(&mut self, message: Message) -> Result<(), Stop> {
+    async fn on_message(&mut self, message: AggregatedMessage) -> Result<(), Stop> {
         self.stats.active();
         self.unanswered = 0;
         match message {
-            Message::Text(text) => match protocol::parse(&text) {
+            AggregatedMessage::Text(text) => match protocol::parse(&text) {
                 Ok(message) => self.on_client_message(message).await,
                 Err(problem) => self.send(protocol::error(&problem)).await,
             },
-            Message::Ping(bytes) => self.session.pong(&bytes).await.map_err(|_| Stop::Gone),
-            Message::Close(_) => Err(Stop::Gone),
-            Message::Binary(_) => {
+            AggregatedMessage::Ping(bytes) => {
+                self.session.pong(&bytes).await.map_err(|_| Stop::Gone)
+            }
+            // Answer the client's close with a close frame of our own (a clean close).
+            AggregatedMessage::Close(reason) => Err(Stop::Close(
+                reason.as_ref().map_or(CloseCode::Normal, |r| r.code),
+                String::new(),
+            )),
+            AggregatedMessage::Binary(_) => {
                 self.send(protocol::error(
                     "Binary frames are not supported; send JSON text",
                 ))
                 .await
             }
-            Message::Pong(_) | Message::Continuation(_) | Message::Nop => Ok(()),
+            AggregatedMessage::Pong(_) => Ok(()),
         }
     }
 
@@ -239,12 +269,23 @@ impl Connection {
         match message {
             ClientMessage::Ping => self.send(protocol::pong()).await,
             ClientMessage::Subscribe { board, since } => {
+                let boards = self.repositories.boards.clone();
+                let exists = actix_web::web::block(move || boards.get(board)).await;
+                if !matches!(exists, Ok(Ok(Some(_)))) {
+                    return self
+                        .send(protocol::error(&format!("Board {board} not found")))
+                        .await;
+                }
+                self.listen_to(board);
                 self.send(protocol::subscription("subscribed", board))
                     .await?;
-                self.subscribe(board, since).await
+                match since {
+                    Some(since) => self.replay(board, since).await,
+                    None => Ok(()),
+                }
             }
             ClientMessage::Unsubscribe { board } => {
-                self.unsubscribe(board);
+                self.unsubscribe(board).await?;
                 self.send(protocol::subscription("unsubscribed", board))
                     .await
             }
@@ -275,42 +316,48 @@ impl Connection {
         }
     }
 
-    /// Starts receiving a board's events (unless every board's already arrive), then replays
-    /// the log after `since` when asked.
-    async fn subscribe(&mut self, board: BoardId, since: Option<i64>) -> Result<(), Stop> {
+    /// Receives a board's events from now on (already the case in "every board" mode).
+    fn listen_to(&mut self, board: BoardId) {
         self.named.insert(board);
         if self.everything.is_none() && !self.boards.contains_key(&board) {
             let (receiver, _) = self.hub.subscribe_board(board);
             self.boards.insert(board, BroadcastStream::new(receiver));
         }
-        match since {
-            Some(since) => self.replay(board, since).await,
-            None => Ok(()),
-        }
     }
 
-    /// Stops a board's events. Leaving "every board" mode keeps only the boards named so far.
-    fn unsubscribe(&mut self, board: BoardId) {
+    /// Stops a board's events. Leaving "every board" mode keeps only the boards named so far:
+    /// their channels are joined before the "every board" one is dropped, and what it still
+    /// held is delivered first, so no event of a kept board is lost in the switch.
+    async fn unsubscribe(&mut self, board: BoardId) -> Result<(), Stop> {
         self.named.remove(&board);
-        if self.everything.take().is_some() {
-            for named in &self.named {
-                let (receiver, _) = self.hub.subscribe_board(*named);
-                self.boards.insert(*named, BroadcastStream::new(receiver));
+        if let Some(everything) = self.everything.take() {
+            for named in self.named.clone() {
+                let (receiver, _) = self.hub.subscribe_board(named);
+                self.boards.insert(named, BroadcastStream::new(receiver));
+            }
+            let mut pending = everything;
+            // Whatever the "every board" channel already holds, without waiting for more.
+            while let Some(Some(received)) = futures_util::FutureExt::now_or_never(pending.next()) {
+                let event = receive(Some(received))?;
+                if self.named.contains(&event.board_id) {
+                    self.deliver(&event).await?;
+                }
             }
         }
         self.boards.remove(&board);
+        Ok(())
     }
 
     /// Sends the board's logged events after `since`, in order, or `resync_required` when the
     /// log no longer holds them. Live events are already being received, so none is lost in
-    /// between; duplicates are skipped by `deliver`.
+    /// between; those the replay also sent are skipped by `deliver`.
     async fn replay(&mut self, board: BoardId, since: i64) -> Result<(), Stop> {
         let released = self.hub.released_seq(board);
-        let events = self.events.clone();
+        let events = self.repositories.events.clone();
         let bounds = actix_web::web::block(move || events.bounds(board))
             .await
-            .map_err(|_| Stop::Close(CloseCode::Error, "replay failed".to_owned()))?
-            .map_err(|_| Stop::Close(CloseCode::Error, "replay failed".to_owned()))?;
+            .map_err(|_| Stop::replay_failed())?
+            .map_err(|_| Stop::replay_failed())?;
         let latest = bounds.map_or(released, |(_, high)| high.max(released));
         let unavailable = match bounds {
             _ if since > latest => true,
@@ -323,13 +370,16 @@ impl Connection {
                 .send(protocol::resync_required(board, since, oldest, latest))
                 .await;
         }
-        let mut after = since.max(self.last_sent.get(&board).copied().unwrap_or(0));
+        // The client says it has seen everything up to `since`: replay from there, even if later
+        // events of this board already went out on this connection.
+        self.last_sent.insert(board, since);
+        let mut after = since;
         loop {
-            let events = self.events.clone();
+            let events = self.repositories.events.clone();
             let batch = actix_web::web::block(move || events.since(board, after, REPLAY_BATCH))
                 .await
-                .map_err(|_| Stop::Close(CloseCode::Error, "replay failed".to_owned()))?
-                .map_err(|_| Stop::Close(CloseCode::Error, "replay failed".to_owned()))?;
+                .map_err(|_| Stop::replay_failed())?
+                .map_err(|_| Stop::replay_failed())?;
             for event in &batch {
                 self.deliver(&LiveEvent::of(event)).await?;
                 after = event.seq;

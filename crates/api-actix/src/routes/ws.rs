@@ -105,8 +105,8 @@ async fn connect(
     let (response, session, stream) = actix_ws::handle(&req, payload)
         .map_err(|e| ApiError::bad_request(format!("WebSocket handshake failed: {e}")))?;
     let hub = state.live.clone();
-    let events = state.services.repositories.events.clone();
-    actix_web::rt::spawn(run_session(hub, events, session, stream, params));
+    let repositories = state.services.repositories.clone();
+    actix_web::rt::spawn(run_session(hub, repositories, session, stream, params));
     Ok(response)
 }
 
