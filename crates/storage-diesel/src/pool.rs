@@ -9,7 +9,7 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use kanban_domain::StoreError;
 use kanban_domain::ports::Repositories;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 /// The SQL migrations of `migrations/` at the workspace root, compiled into the binary.
@@ -78,6 +78,11 @@ struct Checkpoint {
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: Pool<Manager>,
+    /// Writers of this process queue here before `BEGIN IMMEDIATE`. SQLite admits one writer at a
+    /// time anyway; waiting on a mutex hands the lock over at once, where SQLite's busy handler
+    /// would poll with sleeps of up to 100 ms and leave long latency tails under contention.
+    /// (`busy_timeout` still covers writers of other processes, such as the CLI.)
+    writer: Arc<Mutex<()>>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -157,7 +162,10 @@ impl SqliteStore {
             .test_on_check_out(false)
             .connection_customizer(Box::new(pragmas))
             .build(Manager::new(path))?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            writer: Arc::new(Mutex::new(())),
+        })
     }
 
     /// Runs the embedded migrations not yet applied; returns how many ran.
@@ -220,6 +228,7 @@ impl SqliteStore {
         work: impl FnOnce(&mut SqliteConnection) -> Work<T>,
     ) -> Result<T, StoreError> {
         let mut conn = self.conn()?;
+        let _writing = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
         conn.immediate_transaction(work).map_err(StoreError::from)
     }
 
