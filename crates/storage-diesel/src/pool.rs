@@ -199,7 +199,10 @@ impl SqliteStore {
             tickets: store.clone(),
             comments: store.clone(),
             history: store.clone(),
-            events: store,
+            events: store.clone(),
+            users: store.clone(),
+            tokens: store.clone(),
+            sessions: store,
         }
     }
 
@@ -240,19 +243,21 @@ mod tests {
     use diesel::connection::SimpleConnection;
     use diesel_migrations::MigrationHarness;
 
+    const MIGRATION_COUNT: usize = 2;
+
     #[test]
     fn migrations_revert_cleanly_and_reapply() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("k.db");
         let store = SqliteStore::connect(path.to_str().unwrap(), 1).unwrap();
-        assert_eq!(store.run_migrations().unwrap(), 1);
+        assert_eq!(store.run_migrations().unwrap(), MIGRATION_COUNT);
         let mut conn = store.pool_for_tests().get().unwrap();
         conn.revert_all_migrations(MIGRATIONS).unwrap();
         // Every table is gone, so creating one of the same name works again.
         conn.batch_execute("CREATE TABLE tickets (x); DROP TABLE tickets;")
             .unwrap();
         drop(conn);
-        assert_eq!(store.run_migrations().unwrap(), 1);
+        assert_eq!(store.run_migrations().unwrap(), MIGRATION_COUNT);
     }
 
     #[test]

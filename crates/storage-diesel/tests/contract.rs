@@ -38,7 +38,7 @@ fn migrations_run_once_and_create_the_parent_directory() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("nested/deeper/kanban.db");
     let store = SqliteStore::connect(path.to_str().unwrap(), 2).unwrap();
-    assert_eq!(store.run_migrations().unwrap(), 1);
+    assert_eq!(store.run_migrations().unwrap(), 2);
     assert_eq!(store.run_migrations().unwrap(), 0);
     assert!(path.exists());
     drop(store);
@@ -66,6 +66,8 @@ fn writes_go_to_the_wal_and_checkpoint_truncates_it() {
     let repos = store.repositories();
     let services = kanban_domain::services::Services::new(
         repos.clone(),
+        kanban_domain::memory::crypto::insecure_crypto(),
+        kanban_domain::services::AccountPolicy::default(),
         std::sync::Arc::new(kanban_domain::SystemClock),
     );
     services.boards.ensure_first_board().unwrap();

@@ -29,9 +29,11 @@ fn login(id: &str) -> LoginId {
 
 fn rotate(repos: &Repositories, presented: &str, next: &str, minutes: i64) -> Rotation {
     ok(
-        repos
-            .tokens
-            .rotate(&digest(presented), &refresh(next, "ignored", at(60)), at(minutes)),
+        repos.tokens.rotate(
+            &digest(presented),
+            &refresh(next, "ignored", at(60)),
+            at(minutes),
+        ),
         "rotate",
     )
 }
@@ -66,7 +68,10 @@ pub fn tokens_rotate_and_detect_reuse(make: Factory<'_>) {
         "the live successor died with its login"
     );
     assert_eq!(rotate(&repos, "t5", "t7", 3), Rotation::Invalid);
-    assert!(ok(repos.tokens.access_revoked("j1", &login("L1")), "revoked"));
+    assert!(ok(
+        repos.tokens.access_revoked("j1", &login("L1")),
+        "revoked"
+    ));
 
     ok(
         repos.tokens.start_login(ann, &refresh("u1", "L2", at(10))),
@@ -101,7 +106,10 @@ pub fn tokens_concurrent_rotation_has_one_winner(make: Factory<'_>) {
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| panic!("rotation thread panicked")))
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| panic!("rotation thread panicked"))
+            })
             .collect()
     });
     let won = outcomes
@@ -130,7 +138,7 @@ pub fn tokens_revoke_logins_and_access_ids(make: Factory<'_>) {
         );
     }
     let revoked = ok(
-        repos.tokens.revoke_logins_of(ann, Some(&login("A1")), at(1)),
+        repos.tokens.revoke_logins_of(ann, Some(login("A1")), at(1)),
         "revoke",
     );
     assert_eq!(revoked, 1);
@@ -144,7 +152,10 @@ pub fn tokens_revoke_logins_and_access_ids(make: Factory<'_>) {
 
     ok(repos.tokens.revoke_access("j-out", at(30)), "revoke jti");
     assert!(!good("j-out", "A1") && good("j-other", "A1"));
-    ok(repos.tokens.revoke_login(&login("B1"), at(3)), "revoke login");
+    ok(
+        repos.tokens.revoke_login(&login("B1"), at(3)),
+        "revoke login",
+    );
     assert!(!good("j", "B1"));
     assert_eq!(
         ok(repos.tokens.revoke_logins_of(ann, None, at(4)), "all"),
@@ -159,11 +170,15 @@ pub fn tokens_prune_forgets_only_the_expired(make: Factory<'_>) {
     let repos = make();
     let ann = user(&repos, "ann", Role::Agent);
     ok(
-        repos.tokens.start_login(ann, &refresh("old", "OLD", at(10))),
+        repos
+            .tokens
+            .start_login(ann, &refresh("old", "OLD", at(10))),
         "login",
     );
     ok(
-        repos.tokens.start_login(ann, &refresh("new", "NEW", at(60))),
+        repos
+            .tokens
+            .start_login(ann, &refresh("new", "NEW", at(60))),
         "login",
     );
     ok(repos.tokens.revoke_access("gone", at(10)), "jti");

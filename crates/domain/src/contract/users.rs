@@ -30,7 +30,11 @@ pub(super) fn new_user(name: &str, role: Role, first_becomes_admin: bool) -> New
 
 /// Creates an account named `name` with `role`.
 pub(super) fn user(repos: &Repositories, name: &str, role: Role) -> UserId {
-    ok(repos.users.create(&new_user(name, role, false)), "create user").id
+    ok(
+        repos.users.create(&new_user(name, role, false)),
+        "create user",
+    )
+    .id
 }
 
 /// The first account asking for it becomes an admin superuser; later ones get the role they
@@ -45,7 +49,11 @@ pub fn users_create_first_admin_and_unique_names(make: Factory<'_>) {
     assert!(first.is_active);
     assert_eq!(first.last_login, None);
     assert_eq!(
-        (first.username.as_str(), first.email.as_str(), first.created_at),
+        (
+            first.username.as_str(),
+            first.email.as_str(),
+            first.created_at
+        ),
         ("ann", "ann@example.com", at(0))
     );
     let second = ok(

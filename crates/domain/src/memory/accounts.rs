@@ -214,16 +214,16 @@ impl TokenStore for MemoryStore {
         Ok(())
     }
 
-    fn revoke_logins_of<'a>(
+    fn revoke_logins_of(
         &self,
         user_id: UserId,
-        keep: Option<&'a LoginId>,
+        keep: Option<LoginId>,
         _at: Timestamp,
     ) -> Result<u64, StoreError> {
         let mut state = self.lock();
         let mut revoked = 0;
         for (id, login) in &mut state.accounts.logins {
-            if login.user_id == user_id && !login.revoked && Some(id) != keep {
+            if login.user_id == user_id && !login.revoked && Some(id) != keep.as_ref() {
                 login.revoked = true;
                 revoked += 1;
             }
@@ -271,11 +271,7 @@ impl SessionStore for MemoryStore {
         Ok(())
     }
 
-    fn get(
-        &self,
-        id: &SecretDigest,
-        now: Timestamp,
-    ) -> Result<Option<DisplaySession>, StoreError> {
+    fn get(&self, id: &SecretDigest, now: Timestamp) -> Result<Option<DisplaySession>, StoreError> {
         let state = self.lock();
         Ok(state
             .accounts

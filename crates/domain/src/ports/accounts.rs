@@ -85,10 +85,10 @@ pub trait TokenStore: Send + Sync {
     ///
     /// # Errors
     /// `Internal` when storage fails.
-    fn revoke_logins_of<'a>(
+    fn revoke_logins_of(
         &self,
         user_id: UserId,
-        keep: Option<&'a LoginId>,
+        keep: Option<LoginId>,
         at: Timestamp,
     ) -> Result<u64, StoreError>;
 
@@ -126,8 +126,7 @@ pub trait SessionStore: Send + Sync {
     ///
     /// # Errors
     /// `Internal` when storage fails.
-    fn get(&self, id: &SecretDigest, now: Timestamp)
-    -> Result<Option<DisplaySession>, StoreError>;
+    fn get(&self, id: &SecretDigest, now: Timestamp) -> Result<Option<DisplaySession>, StoreError>;
 
     /// Changes a live session's name; `None` when it is unknown or expired at `now`.
     ///

@@ -160,3 +160,6 @@ mod tests {
 
 #[cfg(test)]
 mod service_tests;
+
+#[cfg(test)]
+mod auth_tests;

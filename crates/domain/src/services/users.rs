@@ -92,7 +92,7 @@ impl UserService {
         let user = self.apply(token.user_id, &changes)?;
         if update.password.is_some() {
             self.tokens
-                .revoke_logins_of(user.id, Some(&token.login), self.clock.now())?;
+                .revoke_logins_of(user.id, Some(token.login.clone()), self.clock.now())?;
         }
         Ok(user)
     }
