@@ -9,7 +9,7 @@
 mod accounts;
 
 pub use accounts::{
-    HashingError, PasswordHasher, SecretGenerator, SessionStore, TokenStore, UserRepository,
+    CryptoError, PasswordHasher, SecretGenerator, SessionStore, TokenStore, UserRepository,
 };
 #[cfg(any(test, feature = "mocks"))]
 pub use accounts::{

@@ -3,7 +3,7 @@
 //! The real adapters (argon2id, SHA-256 and the OS random source) live in the API crate.
 
 use crate::account::{PasswordHash, Secret, SecretDigest};
-use crate::ports::{Crypto, HashingError, PasswordHasher, SecretGenerator};
+use crate::ports::{Crypto, CryptoError, PasswordHasher, SecretGenerator};
 use crate::values::Password;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,7 +22,7 @@ impl PlainTextHasher {
 }
 
 impl PasswordHasher for PlainTextHasher {
-    fn hash(&self, password: &Password) -> Result<PasswordHash, HashingError> {
+    fn hash(&self, password: &Password) -> Result<PasswordHash, CryptoError> {
         Ok(PasswordHash::new(format!("plain:{}", password.expose())))
     }
 
@@ -42,9 +42,9 @@ pub struct SequentialSecrets {
 }
 
 impl SecretGenerator for SequentialSecrets {
-    fn generate(&self) -> Secret {
+    fn generate(&self) -> Result<Secret, CryptoError> {
         let n = self.next.fetch_add(1, Ordering::Relaxed) + 1;
-        Secret::new(format!("secret-{n}"))
+        Ok(Secret::new(format!("secret-{n}")))
     }
 
     fn digest(&self, secret: &str) -> SecretDigest {

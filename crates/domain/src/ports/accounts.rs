@@ -152,10 +152,16 @@ pub trait SessionStore: Send + Sync {
     fn prune(&self, now: Timestamp) -> Result<u64, StoreError>;
 }
 
-/// Why a password could not be hashed (the adapter's failure, never the user's fault).
+/// Why hashing a password or drawing a secret failed (the adapter's failure, never the user's).
 #[derive(Debug, thiserror::Error)]
-#[error("password hashing failed: {0}")]
-pub struct HashingError(pub String);
+#[error("cryptography failed: {0}")]
+pub struct CryptoError(pub String);
+
+impl From<CryptoError> for crate::error::DomainError {
+    fn from(error: CryptoError) -> Self {
+        Self::Internal(Box::new(error))
+    }
+}
 
 /// Slow, salted password hashing (argon2id in the real adapter). Every method is CPU-heavy by
 /// design: call it from the blocking pool, which is where use cases run.
@@ -164,8 +170,8 @@ pub trait PasswordHasher: Send + Sync {
     /// A new salted hash of `password`.
     ///
     /// # Errors
-    /// `HashingError` when the adapter fails.
-    fn hash(&self, password: &Password) -> Result<PasswordHash, HashingError>;
+    /// `CryptoError` when the adapter fails.
+    fn hash(&self, password: &Password) -> Result<PasswordHash, CryptoError>;
 
     /// Whether `password` matches `hash`. A hash the adapter cannot read matches nothing.
     fn verify(&self, password: &str, hash: &PasswordHash) -> bool;
@@ -179,7 +185,10 @@ pub trait PasswordHasher: Send + Sync {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 pub trait SecretGenerator: Send + Sync {
     /// A new secret with at least 256 bits of entropy, as URL-safe text.
-    fn generate(&self) -> Secret;
+    ///
+    /// # Errors
+    /// `CryptoError` when the source of randomness fails.
+    fn generate(&self) -> Result<Secret, CryptoError>;
 
     /// The digest stored for `secret`; the same secret always gives the same digest.
     fn digest(&self, secret: &str) -> SecretDigest;

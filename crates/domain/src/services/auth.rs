@@ -128,7 +128,7 @@ impl AuthService {
             .crypto
             .passwords
             .hash(&input.password)
-            .map_err(|e| DomainError::Internal(Box::new(e)))?;
+            ?;
         let new = NewUser {
             username: input.username.clone(),
             email: input.email.clone(),
@@ -162,8 +162,8 @@ impl AuthService {
             return Err(DomainError::Forbidden("This account is disabled".into()));
         }
         let now = self.clock.now();
-        let login = LoginId::new(self.crypto.secrets.generate().into_inner());
-        let (refresh_token, first) = self.new_refresh_token(&login, now);
+        let login = LoginId::new(self.crypto.secrets.generate()?.into_inner());
+        let (refresh_token, first) = self.new_refresh_token(&login, now)?;
         self.tokens.start_login(user.id, &first)?;
         let user = self.users.update(
             user.id,
@@ -189,7 +189,7 @@ impl AuthService {
         let now = self.clock.now();
         let digest = self.crypto.secrets.digest(presented);
         // The store keeps the presented token's login; the placeholder is not used.
-        let (refresh_token, next) = self.new_refresh_token(&LoginId::new(String::new()), now);
+        let (refresh_token, next) = self.new_refresh_token(&LoginId::new(String::new()), now)?;
         let (user_id, login) = match self.tokens.rotate(&digest, &next, now)? {
             Rotation::Rotated { user_id, login } => (user_id, login),
             // A reused token has just had its login revoked by the store; either way the
@@ -249,14 +249,18 @@ impl AuthService {
         Ok(self.tokens.prune(self.clock.now())?)
     }
 
-    fn new_refresh_token(&self, login: &LoginId, now: Timestamp) -> (Secret, NewRefreshToken) {
-        let secret = self.crypto.secrets.generate();
+    fn new_refresh_token(
+        &self,
+        login: &LoginId,
+        now: Timestamp,
+    ) -> Result<(Secret, NewRefreshToken), DomainError> {
+        let secret = self.crypto.secrets.generate()?;
         let token = NewRefreshToken {
             digest: self.crypto.secrets.digest(secret.expose()),
             login: login.clone(),
             issued_at: now,
             expires_at: now + self.policy.refresh_token_ttl,
         };
-        (secret, token)
+        Ok((secret, token))
     }
 }

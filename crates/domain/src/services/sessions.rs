@@ -45,7 +45,7 @@ impl SessionService {
     /// `Internal` when storage fails.
     pub fn start(&self, username: &AssigneeName) -> Result<(Secret, DisplaySession), DomainError> {
         let now = self.clock.now();
-        let id = self.crypto.secrets.generate();
+        let id = self.crypto.secrets.generate()?;
         let session = DisplaySession {
             username: username.clone(),
             created_at: now,

@@ -80,7 +80,7 @@ impl UserService {
                 self.crypto
                     .passwords
                     .hash(password)
-                    .map_err(|e| DomainError::Internal(Box::new(e)))?,
+                    ?,
             ),
             None => None,
         };
