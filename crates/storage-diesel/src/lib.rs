@@ -38,4 +38,4 @@ mod tokens;
 mod users;
 
 pub use error::StorageError;
-pub use pool::{MIGRATIONS, SqliteStore, StoreOptions};
+pub use pool::{MIGRATIONS, SqliteStore, StoreOptions, database_path};

@@ -92,7 +92,7 @@ impl std::fmt::Debug for SqliteStore {
 
 /// The file path inside `database_url`: a plain path, or the `sqlite://` URLs older
 /// configurations use (`sqlite:///./data/kanban.db`, `sqlite:////var/lib/kanban.db`).
-fn database_path(database_url: &str) -> &str {
+pub fn database_path(database_url: &str) -> &str {
     database_url
         .strip_prefix("sqlite:///")
         .or_else(|| database_url.strip_prefix("sqlite://"))
