@@ -150,7 +150,9 @@ mod tests {
         let again = signing_key(&settings(dir.path(), &[])).unwrap();
         assert_eq!(first, again, "a restart keeps the key");
         assert!(first.len() >= 32);
-        assert!(!format!("{first:?}").contains(&String::from_utf8_lossy(first.expose()).to_string()));
+        assert!(
+            !format!("{first:?}").contains(&String::from_utf8_lossy(first.expose()).to_string())
+        );
     }
 
     #[test]

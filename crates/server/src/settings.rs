@@ -235,7 +235,10 @@ mod tests {
         assert_eq!(settings.auth.secret_key, None);
         assert!(settings.rate_limit.enabled);
         assert_eq!(
-            (settings.rate_limit.requests_per_minute, settings.rate_limit.burst),
+            (
+                settings.rate_limit.requests_per_minute,
+                settings.rate_limit.burst
+            ),
             (100, 200)
         );
         assert_eq!(
@@ -335,7 +338,10 @@ mod tests {
                 ("REFRESH_TOKEN_EXPIRE_DAYS", "2"),
                 ("RATE_LIMIT_REQUESTS_PER_MINUTE", "7"),
                 ("RATE_LIMIT_BURST", "9"),
-                ("CORS_ORIGINS", r#"["https://a.example", "http://localhost:3000/"]"#),
+                (
+                    "CORS_ORIGINS",
+                    r#"["https://a.example", "http://localhost:3000/"]"#,
+                ),
                 ("KANBAN__AUTH__ANONYMOUS", "write"),
                 ("KANBAN__RATE_LIMIT__TRUSTED_PROXIES", "127.0.0.1, ::1"),
             ],
@@ -343,11 +349,17 @@ mod tests {
         );
         let key = settings.auth.secret_key.clone().unwrap();
         assert_eq!(key.0.len(), 40);
-        assert!(!format!("{settings:?}").contains("kkkk"), "the key is redacted");
+        assert!(
+            !format!("{settings:?}").contains("kkkk"),
+            "the key is redacted"
+        );
         assert_eq!(settings.auth.access_token_expire_minutes, 5);
         assert_eq!(settings.auth.refresh_token_expire_days, 2);
         assert_eq!(
-            (settings.rate_limit.requests_per_minute, settings.rate_limit.burst),
+            (
+                settings.rate_limit.requests_per_minute,
+                settings.rate_limit.burst
+            ),
             (7, 9)
         );
         assert_eq!(
@@ -361,7 +373,10 @@ mod tests {
             &[("CORS_ORIGINS", "https://a.example,https://b.example")],
             &Overrides::default(),
         );
-        assert_eq!(comma.cors.origins, ["https://a.example", "https://b.example"]);
+        assert_eq!(
+            comma.cors.origins,
+            ["https://a.example", "https://b.example"]
+        );
         let empty = load(dir.path(), &[("CORS_ORIGINS", "")], &Overrides::default());
         assert!(empty.cors.origins.is_empty());
     }

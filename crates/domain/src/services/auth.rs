@@ -124,11 +124,7 @@ impl AuthService {
         role: Role,
         first_becomes_admin: bool,
     ) -> Result<User, DomainError> {
-        let password_hash = self
-            .crypto
-            .passwords
-            .hash(&input.password)
-            ?;
+        let password_hash = self.crypto.passwords.hash(&input.password)?;
         let new = NewUser {
             username: input.username.clone(),
             email: input.email.clone(),

@@ -76,12 +76,7 @@ impl UserService {
         update: &AccountUpdate,
     ) -> Result<User, DomainError> {
         let password_hash = match &update.password {
-            Some(password) => Some(
-                self.crypto
-                    .passwords
-                    .hash(password)
-                    ?,
-            ),
+            Some(password) => Some(self.crypto.passwords.hash(password)?),
             None => None,
         };
         let changes = UserChanges {
