@@ -269,3 +269,7 @@ impl RateLimiters {
         Condition::new(self.enabled, Governor::new(&self.bulk))
     }
 }
+
+#[cfg(test)]
+#[path = "rate_limit_tests.rs"]
+mod tests;

@@ -190,3 +190,77 @@ impl TokenKeys {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use kanban_domain::values::{Email, Username};
+
+    fn user() -> User {
+        User {
+            id: UserId::new(42),
+            username: Username::parse("username", "ann").unwrap(),
+            email: Email::parse("email", "ann@example.com").unwrap(),
+            role: Role::Agent,
+            is_active: true,
+            is_superuser: false,
+            created_at: chrono::Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+            last_login: None,
+        }
+    }
+
+    #[test]
+    fn tokens_live_exactly_their_lifetime_on_the_domain_clock() {
+        let keys = TokenKeys::new(
+            &SigningKey::new(vec![1; 32]),
+            "kanban",
+            chrono::Duration::minutes(30),
+        );
+        let issued_at = chrono::Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
+        let issued = keys
+            .issue(&user(), &LoginId::new("L".into()), issued_at)
+            .unwrap();
+        assert_eq!(issued.expires_in, 1800);
+        let minutes = |m| issued_at + chrono::Duration::minutes(m);
+        let token = keys.access_token(&issued.token, minutes(29)).unwrap();
+        assert_eq!(
+            (token.user_id, token.login.as_str()),
+            (UserId::new(42), "L")
+        );
+        assert_eq!(token.expires_at, minutes(30));
+        let claims = keys.verify(&issued.token, minutes(0)).unwrap();
+        assert_eq!(
+            (claims.username.as_str(), claims.role, claims.kind.as_str()),
+            ("ann", Role::Agent, "access")
+        );
+        assert_eq!((claims.iss.as_str(), claims.sub.as_str()), ("kanban", "42"));
+        assert_eq!(claims.exp - claims.iat, 1800);
+        let expired = keys.verify(&issued.token, minutes(30)).unwrap_err();
+        assert_eq!(expired.status(), actix_web::http::StatusCode::UNAUTHORIZED);
+        let other = TokenKeys::new(
+            &SigningKey::new(vec![2; 32]),
+            "kanban",
+            chrono::Duration::minutes(30),
+        );
+        assert!(
+            other.verify(&issued.token, minutes(1)).is_err(),
+            "another key"
+        );
+        let elsewhere = TokenKeys::new(
+            &SigningKey::new(vec![1; 32]),
+            "elsewhere",
+            chrono::Duration::minutes(30),
+        );
+        assert!(
+            elsewhere.verify(&issued.token, minutes(1)).is_err(),
+            "another issuer"
+        );
+    }
+
+    #[test]
+    fn signing_keys_are_redacted() {
+        let key = SigningKey::new(b"super-secret-signing-key-of-32-bytes".to_vec());
+        assert!(!format!("{key:?}").contains("super-secret"));
+    }
+}
