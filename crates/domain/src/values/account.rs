@@ -13,6 +13,9 @@ pub struct Username(String);
 impl Username {
     pub const MIN_CHARS: usize = 3;
     pub const MAX_CHARS: usize = 50;
+    /// Names the server records for itself (`system`) and for tokenless requests (`anonymous`),
+    /// so no account can pass for them in the history.
+    pub const RESERVED: [&'static str; 2] = ["system", "anonymous"];
 
     /// # Errors
     /// A `FieldError` at `field` when the name breaks a rule.
@@ -42,7 +45,11 @@ impl Username {
                 "may contain only letters, digits, '_' and '-'",
             ));
         }
-        Ok(Self(raw.to_ascii_lowercase()))
+        let name = raw.to_ascii_lowercase();
+        if Self::RESERVED.contains(&name.as_str()) {
+            return Err(FieldError::new(field, "value_error", "is reserved"));
+        }
+        Ok(Self(name))
     }
 
     /// A name read back from storage, where it was validated on the way in.
@@ -194,6 +201,11 @@ mod tests {
                 .kind,
             "string_too_long"
         );
+        assert_eq!(
+            Username::parse("username", "Anonymous").unwrap_err().message,
+            "is reserved"
+        );
+        assert!(Username::parse("username", "system").is_err());
         for bad in ["with space", "dot.ted", "émile", "semi;colon", "tab\tx"] {
             assert_eq!(
                 Username::parse("username", bad).unwrap_err().kind,
