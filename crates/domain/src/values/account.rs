@@ -202,7 +202,9 @@ mod tests {
             "string_too_long"
         );
         assert_eq!(
-            Username::parse("username", "Anonymous").unwrap_err().message,
+            Username::parse("username", "Anonymous")
+                .unwrap_err()
+                .message,
             "is reserved"
         );
         assert!(Username::parse("username", "system").is_err());
