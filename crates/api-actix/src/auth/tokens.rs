@@ -76,12 +76,20 @@ pub struct AccessClaims {
     pub sid: String,
 }
 
-/// A freshly issued access token.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A freshly issued access token. Its `Debug` leaves the token out.
+#[derive(Clone, PartialEq, Eq)]
 pub struct IssuedToken {
     pub token: String,
     /// Lifetime in seconds (`expires_in`).
     pub expires_in: i64,
+}
+
+impl fmt::Debug for IssuedToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IssuedToken")
+            .field("expires_in", &self.expires_in)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Signs and verifies access tokens.

@@ -129,12 +129,21 @@ impl SessionName {
     }
 }
 
-/// The answer of login and refresh.
-#[derive(Debug, Serialize)]
+/// The answer of login and refresh. Its `Debug` leaves the tokens out.
+#[derive(Serialize)]
 pub struct TokenPair {
     pub access_token: String,
     pub refresh_token: String,
     pub token_type: &'static str,
     /// Seconds until the access token expires.
     pub expires_in: i64,
+}
+
+impl std::fmt::Debug for TokenPair {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenPair")
+            .field("token_type", &self.token_type)
+            .field("expires_in", &self.expires_in)
+            .finish_non_exhaustive()
+    }
 }
