@@ -3,7 +3,11 @@
 #   50 concurrent claims of one ticket      -> exactly one 200 and 49 x 409, one history row
 #   50 concurrent If-Match updates          -> exactly one 200 and 49 x 412
 #   32 clients creating 4 tickets each      -> every acknowledged ticket readable afterwards
-# Usage: scripts/race-check.sh [BASE_URL]   (default http://127.0.0.1:18000)
+# Usage: KANBAN_TOKEN=<access token> scripts/race-check.sh [BASE_URL]   (default http://127.0.0.1:18000)
+#    or: KANBAN_USERNAME=<pm or admin> KANBAN_PASSWORD=<password> scripts/race-check.sh [BASE_URL]
+# The account must be a pm or an admin. The script sends about 400 requests as that account, more
+# than the default rate limit's burst of 200: run it against a server started with
+# KANBAN__RATE_LIMIT__ENABLED=false (or higher limits).
 # Needs curl and python3 (for JSON). Creates one board and its tickets on the target server.
 set -euo pipefail
 base=${1:-http://127.0.0.1:18000}
@@ -11,6 +15,18 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+
+token=${KANBAN_TOKEN:-}
+if [ -z "$token" ]; then
+    : "${KANBAN_USERNAME:?set KANBAN_TOKEN, or KANBAN_USERNAME and KANBAN_PASSWORD}"
+    : "${KANBAN_PASSWORD:?set KANBAN_PASSWORD}"
+    token=$(python3 -c 'import json,os; print(json.dumps({"username": os.environ["KANBAN_USERNAME"], "password": os.environ["KANBAN_PASSWORD"]}))' \
+        | curl -sS -X POST "$base/api/auth/login" -H 'content-type: application/json' -d @- \
+        | json "['access_token']")
+fi
+# Every curl below, including those xargs starts, reads this file and sends the token.
+printf 'header = "Authorization: Bearer %s"\n' "$token" > "$work/.curlrc"
+export CURL_HOME="$work"
 post() { curl -sS -X POST "$base$1" -H 'content-type: application/json' -d "$2"; }
 statuses() { sort | uniq -c | awk '{printf "%s x %s; ", $1, $2}'; echo; }
 

@@ -1,3 +1,4 @@
+use kanban_domain::Role;
 use kanban_e2e::{TestApp, on_both_backends};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -17,12 +18,11 @@ async fn ticket(app: &TestApp) -> i64 {
 
 async fn comments_are_added_listed_and_deleted(app: TestApp) {
     let ticket_id = ticket(&app).await;
-    let first = app
-        .send(
-            app.request(Method::POST, "/api/comments/")
-                .header("X-Actor", "ann")
-                .json(&json!({"ticket_id": ticket_id, "text": "First\nline two", "author": "ignored"})),
-        )
+    let ann = app.user("ann", Role::Pm).await;
+    let first =
+        app.send(app.request_as(&ann, Method::POST, "/api/comments/").json(
+            &json!({"ticket_id": ticket_id, "text": "First\nline two", "author": "ignored"}),
+        ))
         .await;
     assert_eq!(first.status, StatusCode::CREATED, "{:?}", first.body);
     assert_eq!(

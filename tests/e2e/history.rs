@@ -1,3 +1,4 @@
+use kanban_domain::Role;
 use kanban_e2e::{TestApp, on_both_backends};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -20,7 +21,8 @@ async fn worked_ticket(app: &TestApp) -> (i64, i64) {
         .create_ticket(&json!({"board_id": board_id, "title": "T"}))
         .await;
     let id = ticket["id"].as_i64().unwrap();
-    let as_ann = |method: Method, path: String| app.request(method, &path).header("X-Actor", "ann");
+    let ann = app.user("ann", Role::Pm).await;
+    let as_ann = |method: Method, path: String| app.request_as(&ann, method, &path);
     app.send(
         as_ann(Method::POST, format!("/api/tickets/{id}/move")).json(&json!({"column": "Doing"})),
     )

@@ -1,9 +1,8 @@
 //! The live event stream (contract §10) with a real WebSocket client.
 
-use kanban_api_actix::ApiConfig;
 use kanban_api_actix::live::LiveConfig;
 use kanban_domain::Role;
-use kanban_e2e::{Backend, TestApp, on_both_backends};
+use kanban_e2e::{Backend, TestApp, on_both_backends, test_config};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -31,11 +30,12 @@ fn event_names(frames: &[Value]) -> Vec<&str> {
 }
 
 async fn greeting_ping_stats_and_heartbeat_ack(app: TestApp) {
-    let mut ws = app.ws("?client_id=tab-1&username=ann").await;
+    // An account is known by its own name: `username` is for tokenless viewers only.
+    let mut ws = app.ws("?client_id=tab-1&username=someone-else").await;
     let hello = ws.next().await;
     assert_eq!(hello["event"], "connected");
     assert_eq!(hello["data"]["client_id"], "tab-1");
-    assert_eq!(hello["data"]["username"], "ann");
+    assert_eq!(hello["data"]["username"], "admin");
     assert_eq!(hello["data"]["board_id"], Value::Null);
     assert!(
         hello["data"]["server_time"]
@@ -81,9 +81,9 @@ async fn every_change_is_announced_after_commit(app: TestApp) {
     let t = ticket["id"].as_i64().unwrap();
     app.put(&format!("/api/tickets/{t}"), &json!({"title": "T2"}))
         .await;
+    let mover = app.user("mover", Role::Pm).await;
     app.send(
-        app.request(Method::POST, &format!("/api/tickets/{t}/move"))
-            .header("X-Actor", "mover")
+        app.request_as(&mover, Method::POST, &format!("/api/tickets/{t}/move"))
             .json(&json!({"column": "doing"})),
     )
     .await;
@@ -360,17 +360,26 @@ async fn stats_list_connections_and_admin_routes_are_admin_only(app: TestApp) {
     assert_eq!(stats.body["connections"][0]["client_id"], "watcher");
     assert!(stats.body["total_messages_sent"].as_u64().unwrap() >= 1);
     assert!(stats.body["connections"][0]["connected_duration_seconds"].is_number());
+    let pm = app.user("pat", Role::Pm).await;
+    let as_pm = |method: Method, path: &str| app.request_as(&pm, method, path);
+    let broadcast = app
+        .send(as_pm(Method::POST, "/ws/broadcast").json(&json!({"message": "hi"})))
+        .await;
     assert_eq!(
-        app.post("/ws/broadcast", &json!({"message": "hi"}))
-            .await
-            .status,
+        broadcast.status,
         StatusCode::FORBIDDEN,
-        "pm is not admin"
+        "a pm is not an admin"
     );
     assert_eq!(
-        app.post_empty("/ws/cleanup").await.status,
+        app.send(as_pm(Method::POST, "/ws/cleanup")).await.status,
         StatusCode::FORBIDDEN
     );
+    assert_eq!(
+        app.send(as_pm(Method::GET, "/ws/stats")).await.status,
+        StatusCode::OK
+    );
+    let nobody = app.send(app.anonymous(Method::GET, "/ws/stats")).await;
+    assert_eq!(nobody.status, StatusCode::UNAUTHORIZED);
     ws.close().await;
 }
 
@@ -381,14 +390,8 @@ async fn shutdown_closes_sockets_with_1001(app: TestApp) {
     assert_eq!(ws.closed().await.code, Some(1001));
 }
 
-fn admin() -> ApiConfig {
-    let mut config = ApiConfig::default();
-    config.actor.role = Role::Admin;
-    config
-}
-
 async fn admin_broadcast_and_cleanup(backend: Backend) {
-    let app = TestApp::spawn_with(backend, admin()).await;
+    let app = TestApp::spawn(backend).await;
     let mut ws = app.ws("?board_id=1").await;
     ws.next().await;
     let sent = app
@@ -428,7 +431,7 @@ async fn heartbeats(backend: Backend) {
         heartbeat_interval: Duration::from_millis(50),
         ..LiveConfig::default()
     };
-    let app = TestApp::spawn_live(backend, ApiConfig::default(), live).await;
+    let app = TestApp::spawn_live(backend, test_config(), live).await;
     let mut silent = app.ws("").await;
     let mut lively = app.ws("").await;
     lively.next().await;
@@ -477,7 +480,7 @@ async fn slow_client_is_closed_and_never_delays_others(backend: Backend) {
         send_timeout: Duration::from_secs(2),
         ..LiveConfig::default()
     };
-    let app = TestApp::spawn_live(backend, ApiConfig::default(), live).await;
+    let app = TestApp::spawn_live(backend, test_config(), live).await;
     let board = app.create_board(&json!({"name": "Busy"})).await["id"]
         .as_i64()
         .unwrap();
@@ -576,4 +579,51 @@ async fn a_clients_close_is_answered(app: TestApp) {
         Some(1000),
         "a clean close, not a dropped socket"
     );
+}
+
+/// The upgrade needs a valid token (query or bearer header) unless anonymous reads are enabled.
+async fn connecting_needs_a_token(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let refused = kanban_e2e::ws::WsClient::connect(&app.ws_url_without_token("")).await;
+    assert!(refused.is_err(), "no token, no stream");
+    let plain = app.send(app.anonymous(Method::GET, "/ws/connect")).await;
+    assert_eq!(
+        (plain.status, plain.code()),
+        (StatusCode::UNAUTHORIZED, "UNAUTHORIZED")
+    );
+    let forged = app
+        .send(app.anonymous(Method::GET, "/ws/connect?token=not.a.token"))
+        .await;
+    assert_eq!(forged.status, StatusCode::UNAUTHORIZED);
+    let viewer = app.user("vera", Role::Viewer).await;
+    let url = format!(
+        "{}?token={}",
+        app.ws_url_without_token(""),
+        viewer.access_token
+    );
+    let mut ws = kanban_e2e::ws::WsClient::connect(&url)
+        .await
+        .expect("a viewer may watch");
+    assert_eq!(ws.next().await["data"]["username"], "vera");
+    ws.close().await;
+
+    let mut config = test_config();
+    config.auth.anonymous = kanban_api_actix::AnonymousAccess::Read;
+    let open = TestApp::spawn_with(backend, config).await;
+    let url = open.ws_url_without_token("?username=wall-screen");
+    let mut ws = kanban_e2e::ws::WsClient::connect(&url)
+        .await
+        .expect("anonymous reads are on");
+    assert_eq!(ws.next().await["data"]["username"], "wall-screen");
+    ws.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connecting_needs_a_token_in_memory() {
+    connecting_needs_a_token(Backend::Memory).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connecting_needs_a_token_sqlite() {
+    connecting_needs_a_token(Backend::Sqlite).await;
 }

@@ -1,6 +1,7 @@
-//! The HTTP and WebSocket surface end to end: every route of contract §2–§5 and §10 over real
-//! HTTP, each scenario run
-//! once over in-memory adapters and once over a temporary SQLite file.
+//! The HTTP and WebSocket surface end to end: every route of contract §1–§5, §8 and §10 over
+//! real HTTP, each scenario run once over in-memory adapters and once over a temporary SQLite
+//! file, plus the access control around them: the permission matrix, token forgery, rate limits,
+//! CORS and the trusted-network modes.
 //!
 //! Scenarios are plain `async fn`s called from generated `#[test]`s, so clippy does not see them
 //! as tests; in a test, an `unwrap` or `expect` that fails is the assertion we want.
@@ -10,10 +11,17 @@
     reason = "scenarios are tests; a failed unwrap or expect fails the test"
 )]
 
+mod access;
+mod anonymous;
+mod auth;
 mod boards;
 mod comments;
 mod concurrency;
+mod cors;
 mod errors;
+mod forgery;
 mod history;
+mod limits;
 mod live;
 mod tickets;
+mod users;

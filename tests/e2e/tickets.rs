@@ -1,3 +1,4 @@
+use kanban_domain::Role;
 use kanban_e2e::{TestApp, on_both_backends};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -243,12 +244,11 @@ async fn update_ticket_records_history_per_field(app: TestApp) {
         .create_ticket(&json!({"board_id": board_id, "title": "Old", "description": "x"}))
         .await;
     let path = format!("/api/tickets/{}", ticket["id"]);
+    let ann = app.user("ann", Role::Pm).await;
     let updated = app
-        .send(
-            app.request(Method::PUT, &path)
-                .header("X-Actor", "ann")
-                .json(&json!({"title": "New", "description": "", "priority": 4, "changed_by": "ignored"})),
-        )
+        .send(app.request_as(&ann, Method::PUT, &path).json(
+            &json!({"title": "New", "description": "", "priority": 4, "changed_by": "ignored"}),
+        ))
         .await;
     assert_eq!(updated.status, StatusCode::OK, "{:?}", updated.body);
     assert_eq!(updated.body["title"], "New");
@@ -389,12 +389,8 @@ async fn claim_and_release(app: TestApp) {
         .await;
     let claim = format!("/api/tickets/{}/claim", ticket["id"]);
     let release = format!("/api/tickets/{}/release", ticket["id"]);
-    let claimed = app
-        .send(
-            app.request(Method::POST, &claim)
-                .header("X-Actor", "agent-1"),
-        )
-        .await;
+    let agent = app.user("agent-1", Role::Agent).await;
+    let claimed = app.send(app.request_as(&agent, Method::POST, &claim)).await;
     assert_eq!(claimed.status, StatusCode::OK);
     assert_eq!(
         claimed.body["assignee"], "agent-1",

@@ -1,6 +1,11 @@
 //! The end-to-end harness: starts the real application (the same `kanban_api_actix::start` the
 //! binary uses) on `127.0.0.1:0`, over in-memory adapters or over a fresh temporary SQLite file,
 //! and gives tests a small JSON client for it. Every test gets its own server and database.
+//!
+//! Every server starts with an admin account (`admin`, see [`TestApp::admin`]) whose bearer
+//! token the client sends by default; [`TestApp::user`] creates accounts of other roles, and
+//! [`TestApp::request_as`] / [`TestApp::anonymous`] send requests as them or without a token.
+//! Rate limits are off unless a test's configuration turns them on.
 
 #![expect(
     clippy::expect_used,
@@ -10,17 +15,23 @@
 pub mod ws;
 
 use actix_web::dev::ServerHandle;
+use kanban_api_actix::auth::crypto::real_crypto;
 use kanban_api_actix::live::LiveConfig;
-use kanban_api_actix::{ApiConfig, ApiState, ServerSettings};
-use kanban_domain::SystemClock;
-use kanban_domain::services::Services;
+use kanban_api_actix::{ApiConfig, ApiState, RateLimitConfig, ServerSettings};
+use kanban_domain::services::{AccountPolicy, Registration, Services};
+use kanban_domain::values::{Email, Password, Username};
+use kanban_domain::{Role, SystemClock};
 use kanban_storage_diesel::SqliteStore;
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use std::net::TcpListener;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
+
+/// The password of every account the harness creates.
+pub const PASSWORD: &str = "Secret123";
 
 /// Which adapters the server runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,17 +40,30 @@ pub enum Backend {
     Sqlite,
 }
 
+/// An account and the tokens of one login of it.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub id: i64,
+    pub username: String,
+    pub role: Role,
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
 /// A running server with its own database.
 #[derive(Debug)]
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
+    /// The application state the server runs with (services, token keys, configuration).
+    pub state: ApiState,
     /// The SQLite store, when the backend is SQLite (for checks beneath the API).
     pub store: Option<SqliteStore>,
-    /// The server's state: its services and live hub, for checks beneath the API.
-    pub state: ApiState,
+    /// The admin account created at start-up; requests carry its token by default.
+    pub admin: TestUser,
+    backend: Backend,
     handle: ServerHandle,
-    _dir: Option<tempfile::TempDir>,
+    dir: Option<tempfile::TempDir>,
 }
 
 /// A response: status, headers and the body parsed as JSON (`Null` when empty or not JSON).
@@ -77,29 +101,105 @@ impl Reply {
     }
 }
 
+/// The configuration tests start from: the defaults with rate limits off.
+pub fn test_config() -> ApiConfig {
+    ApiConfig {
+        rate_limit: RateLimitConfig {
+            enabled: false,
+            ..RateLimitConfig::default()
+        },
+        ..ApiConfig::default()
+    }
+}
+
+fn services_on(backend: Backend, db: Option<&Path>) -> (Services, Option<SqliteStore>) {
+    let crypto = real_crypto().expect("argon2 parameters");
+    let (repositories, store) = match (backend, db) {
+        (Backend::Sqlite, Some(path)) => {
+            let store = SqliteStore::connect(path.to_str().expect("utf-8 path"), 8)
+                .expect("open the test database");
+            store.run_migrations().expect("migrate the test database");
+            (store.repositories(), Some(store))
+        }
+        _ => (kanban_domain::memory::repositories(), None),
+    };
+    let services = Services::new(
+        repositories,
+        crypto,
+        AccountPolicy::default(),
+        Arc::new(SystemClock),
+    );
+    (services, store)
+}
+
+/// Logs `username` in through the services and mints its access token, off the async workers.
+async fn sign_in(state: &ApiState, username: &str) -> TestUser {
+    let services = state.services.clone();
+    let name = username.to_owned();
+    let grant = tokio::task::spawn_blocking(move || services.auth.login(&name, PASSWORD))
+        .await
+        .expect("login task")
+        .expect("login");
+    let issued = state
+        .keys
+        .issue(&grant.user, &grant.login, state.services.clock.now())
+        .expect("issue a token");
+    TestUser {
+        id: grant.user.id.get(),
+        username: grant.user.username.as_str().to_owned(),
+        role: grant.user.role,
+        access_token: issued.token,
+        refresh_token: grant.refresh_token.into_inner(),
+    }
+}
+
+/// Creates an account with `role` through the services (so no registration limit is spent).
+async fn create_account(state: &ApiState, username: &str, role: Role) {
+    let services = state.services.clone();
+    let registration = Registration {
+        username: Username::parse("username", username).expect("valid username"),
+        email: Email::parse("email", &format!("{username}@example.com")).expect("valid email"),
+        password: Password::parse("password", PASSWORD).expect("valid password"),
+        role: Some(role),
+    };
+    tokio::task::spawn_blocking(move || services.auth.create_account(&registration, role, true))
+        .await
+        .expect("account task")
+        .expect("create the account");
+}
+
 impl TestApp {
     pub async fn spawn(backend: Backend) -> Self {
-        Self::spawn_with(backend, ApiConfig::default()).await
+        Self::spawn_with(backend, test_config()).await
     }
 
     pub async fn spawn_with(backend: Backend, config: ApiConfig) -> Self {
         Self::spawn_live(backend, config, LiveConfig::default()).await
     }
 
+    /// A server whose WebSocket connections behave as `live` says.
     pub async fn spawn_live(backend: Backend, config: ApiConfig, live: LiveConfig) -> Self {
-        let (repositories, store, dir) = match backend {
-            Backend::Memory => (kanban_domain::memory::repositories(), None, None),
-            Backend::Sqlite => {
-                let dir = tempfile::tempdir().expect("temporary directory");
-                let path = dir.path().join("kanban.db");
-                let store = SqliteStore::connect(path.to_str().expect("utf-8 path"), 8)
-                    .expect("open the test database");
-                store.run_migrations().expect("migrate the test database");
-                (store.repositories(), Some(store), Some(dir))
-            }
+        let dir = match backend {
+            Backend::Memory => None,
+            Backend::Sqlite => Some(tempfile::tempdir().expect("temporary directory")),
         };
-        let services = Services::new(repositories, Arc::new(SystemClock));
+        Self::start(backend, config, live, dir, true).await
+    }
+
+    async fn start(
+        backend: Backend,
+        config: ApiConfig,
+        live: LiveConfig,
+        dir: Option<tempfile::TempDir>,
+        bootstrap: bool,
+    ) -> Self {
+        let db: Option<PathBuf> = dir.as_ref().map(|d| d.path().join("kanban.db"));
+        let (services, store) = services_on(backend, db.as_deref());
         let state = ApiState::build(services, live, config).expect("read the event log");
+        if bootstrap {
+            create_account(&state, "admin", Role::Admin).await;
+        }
+        let admin = sign_in(&state, "admin").await;
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
         let address = format!("http://{}", listener.local_addr().expect("local address"));
         let settings = ServerSettings {
@@ -114,21 +214,51 @@ impl TestApp {
         Self {
             address,
             client: reqwest::Client::new(),
-            store,
             state,
+            store,
+            admin,
+            backend,
             handle,
-            _dir: dir,
+            dir,
         }
     }
 
-    /// Opens a WebSocket to `/ws/connect` with `query` (e.g. `?board_id=1`).
+    /// Stops this server and starts a new one on the same database file and configuration
+    /// (SQLite only), as a restart of the binary would. The admin logs in again.
+    pub async fn restart(mut self) -> Self {
+        assert_eq!(
+            self.backend,
+            Backend::Sqlite,
+            "only a file survives a restart"
+        );
+        let config = (*self.state.config).clone();
+        let live = self.state.live.config().clone();
+        self.state.live.shut_down();
+        self.handle.stop(true).await;
+        let dir = self.dir.take();
+        drop(self);
+        Self::start(Backend::Sqlite, config, live, dir, false).await
+    }
+
+    /// Opens a WebSocket to `/ws/connect` with `query` (e.g. `?board_id=1`), as the admin.
     pub async fn ws(&self, query: &str) -> ws::WsClient {
         ws::WsClient::connect(&self.ws_url(query))
             .await
             .expect("WebSocket handshake")
     }
 
+    /// The `/ws/connect` URL with `query` and the admin's token.
     pub fn ws_url(&self, query: &str) -> String {
+        let separator = if query.is_empty() { "?" } else { "&" };
+        format!(
+            "{}{query}{separator}token={}",
+            self.ws_url_without_token(""),
+            self.admin.access_token
+        )
+    }
+
+    /// The `/ws/connect` URL with `query` only.
+    pub fn ws_url_without_token(&self, query: &str) -> String {
         format!(
             "{}/ws/connect{query}",
             self.address.replace("http://", "ws://")
@@ -147,6 +277,17 @@ impl TestApp {
         format!("{}{path}", self.address)
     }
 
+    /// Creates an account named `username` with `role` and logs it in.
+    pub async fn user(&self, username: &str, role: Role) -> TestUser {
+        create_account(&self.state, username, role).await;
+        sign_in(&self.state, username).await
+    }
+
+    /// Logs an existing account in again (another login, with its own tokens).
+    pub async fn sign_in(&self, username: &str) -> TestUser {
+        sign_in(&self.state, username).await
+    }
+
     /// Sends a request and reads the reply.
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
         let response = request.send().await.expect("request reaches the server");
@@ -161,7 +302,23 @@ impl TestApp {
         }
     }
 
+    /// A request carrying the admin's token.
     pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.request_as(&self.admin, method, path)
+    }
+
+    /// A request carrying `user`'s token.
+    pub fn request_as(
+        &self,
+        user: &TestUser,
+        method: Method,
+        path: &str,
+    ) -> reqwest::RequestBuilder {
+        self.anonymous(method, path).bearer_auth(&user.access_token)
+    }
+
+    /// A request without any token.
+    pub fn anonymous(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
         self.client.request(method, self.url(path))
     }
 

@@ -108,6 +108,15 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, message)
     }
 
+    /// A 401; the response carries `WWW-Authenticate: Bearer`.
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, message)
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, message)
+    }
+
     /// A 422 listing the invalid fields, each under `location` (`body`, `query`, `path`).
     pub fn validation(location: &str, errors: Vec<FieldError>) -> Self {
         let validation_errors: Vec<ValidationError> = errors
@@ -271,7 +280,8 @@ impl ApiError {
                 StatusCode::CONFLICT,
                 "The resource was modified concurrently; retry the request",
             ),
-            DomainError::Forbidden(message) => Self::new(StatusCode::FORBIDDEN, message),
+            DomainError::Forbidden(message) => Self::forbidden(message),
+            DomainError::Unauthenticated(message) => Self::unauthorized(message),
             DomainError::Internal(source) => Self::internal(source),
         }
     }

@@ -6,6 +6,8 @@
 //! Configuration files and environment variables are read by the server crate, which passes
 //! plain structs in.
 
+pub mod auth;
+pub mod cors;
 pub mod dto;
 pub mod error;
 pub mod extract;
@@ -14,8 +16,13 @@ pub mod middleware;
 pub mod routes;
 pub mod state;
 
+pub use auth::{
+    AnonymousAccess, AuthConfig, RateLimitConfig, SigningKey, authenticate_query,
+    authenticate_token,
+};
+pub use cors::CorsConfig;
 pub use error::ApiError;
-pub use state::{ActorConfig, ApiConfig, ApiState};
+pub use state::{ApiConfig, ApiState};
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
@@ -39,13 +46,18 @@ pub fn build_app(
         InitError = (),
     >,
 > {
+    let limiters = state.limiters.clone();
+    let cors = cors::cors(&state.config.cors);
     App::new()
         .app_data(web::Data::new(state))
         .app_data(extract::path_config())
-        .configure(routes::configure)
+        .configure(|cfg| routes::configure(cfg, &limiters))
         .default_service(web::to(not_found))
+        .wrap(limiters.default_limit())
+        .wrap(cors)
         .wrap(from_fn(middleware::error_envelope))
         .wrap(from_fn(middleware::json_charset))
+        .wrap(from_fn(middleware::security_headers))
         .wrap(TracingLogger::<middleware::RequestSpan>::new())
         .wrap(from_fn(middleware::request_id))
         .wrap(NormalizePath::trim())
@@ -100,6 +112,13 @@ pub fn start(
             hub.release_stale();
         }
     });
+    let pruned = state.services.auth.prune()?;
+    if pruned > 0 {
+        tracing::info!(
+            rows = pruned,
+            "forgot expired refresh tokens and revoked token ids"
+        );
+    }
     let mut server = HttpServer::new(move || build_app(state.clone()))
         .shutdown_timeout(settings.shutdown_timeout.as_secs())
         .listen(listener)?;

@@ -62,10 +62,16 @@ fn is_json(headers: &HeaderMap) -> bool {
 const KEPT_HEADERS: [HeaderName; 3] =
     [header::ALLOW, header::RETRY_AFTER, header::WWW_AUTHENTICATE];
 
+/// Keeps every header of a replaced response but those describing its old body, so CORS,
+/// `Allow`, `Retry-After` and `WWW-Authenticate` survive.
 fn keep_headers(from: &HeaderMap, to: &mut HeaderMap) {
-    for name in KEPT_HEADERS {
-        if let Some(value) = from.get(&name) {
-            to.insert(name, value.clone());
+    for name in from.keys() {
+        if *name == header::CONTENT_TYPE || *name == header::CONTENT_LENGTH {
+            continue;
+        }
+        to.remove(name);
+        for value in from.get_all(name) {
+            to.append(name.clone(), value.clone());
         }
     }
 }
@@ -119,6 +125,32 @@ pub async fn error_envelope<B: MessageBody + 'static>(
             Err(replacement.into())
         }
     }
+}
+
+/// Security headers on every response: no MIME sniffing, no referrer, and no framing except for
+/// the interactive documentation under `/docs`. Authentication answers are never cached.
+pub async fn security_headers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let path = req.path().to_owned();
+    let mut response = next.call(req).await?;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    if !(path == "/docs" || path.starts_with("/docs/")) {
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    if path.starts_with("/api/auth") || path.starts_with("/api/users") {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    Ok(response)
 }
 
 /// Declares the charset on JSON answers (`application/json; charset=utf-8`), as the contract

@@ -1,38 +1,23 @@
 //! What every handler shares: the use-case services, the live-event hub and the API settings.
 //! Built once outside `HttpServer::new` and cloned into each worker.
 
+use crate::auth::{AuthConfig, RateLimitConfig, RateLimiters, TokenKeys};
+use crate::cors::CorsConfig;
 use crate::error::ApiError;
 use crate::live::{LiveConfig, LiveHub};
 use kanban_domain::DomainError;
-use kanban_domain::Role;
 use kanban_domain::ports::Committed;
 use kanban_domain::services::Services;
 use std::sync::Arc;
-
-/// Who a request acts as until authentication lands (see `extract::actor`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ActorConfig {
-    /// The name used when a request does not name itself in `X-Actor`.
-    pub default_name: String,
-    /// The role every request acts with.
-    pub role: Role,
-}
-
-impl Default for ActorConfig {
-    fn default() -> Self {
-        Self {
-            default_name: "anonymous".to_owned(),
-            role: Role::Pm,
-        }
-    }
-}
 
 /// Settings of the HTTP layer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiConfig {
     /// Largest accepted request body, in bytes.
     pub body_limit: usize,
-    pub actor: ActorConfig,
+    pub auth: AuthConfig,
+    pub rate_limit: RateLimitConfig,
+    pub cors: CorsConfig,
     /// Reported by `GET /` and `GET /api/status`.
     pub version: String,
 }
@@ -41,7 +26,9 @@ impl Default for ApiConfig {
     fn default() -> Self {
         Self {
             body_limit: 1024 * 1024,
-            actor: ActorConfig::default(),
+            auth: AuthConfig::default(),
+            rate_limit: RateLimitConfig::default(),
+            cors: CorsConfig::default(),
             version: env!("CARGO_PKG_VERSION").to_owned(),
         }
     }
@@ -54,6 +41,10 @@ pub struct ApiState {
     /// Where committed events go to reach WebSocket subscribers.
     pub live: Arc<LiveHub>,
     pub config: Arc<ApiConfig>,
+    /// Signs and verifies access tokens.
+    pub keys: Arc<TokenKeys>,
+    /// The rate limiters' shared state.
+    pub limiters: RateLimiters,
 }
 
 impl std::fmt::Debug for ApiState {
@@ -66,10 +57,19 @@ impl std::fmt::Debug for ApiState {
 
 impl ApiState {
     pub fn new(services: Services, live: Arc<LiveHub>, config: ApiConfig) -> Self {
+        let auth = &config.auth;
+        let keys = Arc::new(TokenKeys::new(
+            &auth.signing_key,
+            &auth.issuer,
+            auth.access_token_ttl,
+        ));
+        let limiters = RateLimiters::new(&config.rate_limit, keys.clone(), services.clock.clone());
         Self {
             services,
             live,
             config: Arc::new(config),
+            keys,
+            limiters,
         }
     }
 

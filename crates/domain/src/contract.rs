@@ -19,6 +19,8 @@ mod fixtures;
 mod history;
 mod listing;
 mod tickets;
+mod tokens;
+mod users;
 
 pub use boards::{
     board_create_get_list_first, board_delete_cascades_but_keeps_events,
@@ -41,6 +43,15 @@ pub use tickets::{
     ticket_claims_race_has_one_winner, ticket_create_checks_board_version,
     ticket_create_round_trips_with_effects, ticket_delete_cascades_and_checks_version,
     ticket_update_is_compare_and_set,
+};
+pub use tokens::{
+    sessions_live_until_expiry, tokens_concurrent_rotation_has_one_winner,
+    tokens_prune_forgets_only_the_expired, tokens_revoke_logins_and_access_ids,
+    tokens_rotate_and_detect_reuse,
+};
+pub use users::{
+    users_create_first_admin_and_unique_names, users_list_pages_by_id,
+    users_update_changes_only_given_fields,
 };
 
 use crate::ports::Repositories;
@@ -72,6 +83,14 @@ pub fn run_all(make: Factory<'_>) {
     event_seq_per_board_across_write_kinds(make);
     event_since_and_bounds(make);
     events_prune_by_age_and_seq_never_restarts(make);
+    users_create_first_admin_and_unique_names(make);
+    users_list_pages_by_id(make);
+    users_update_changes_only_given_fields(make);
+    tokens_rotate_and_detect_reuse(make);
+    tokens_concurrent_rotation_has_one_winner(make);
+    tokens_revoke_logins_and_access_ids(make);
+    tokens_prune_forgets_only_the_expired(make);
+    sessions_live_until_expiry(make);
 }
 
 /// Defines one `#[test]` per contract function, each running it against the ports that `$make`
@@ -101,6 +120,14 @@ macro_rules! contract_tests {
             event_seq_per_board_across_write_kinds,
             event_since_and_bounds,
             events_prune_by_age_and_seq_never_restarts,
+            users_create_first_admin_and_unique_names,
+            users_list_pages_by_id,
+            users_update_changes_only_given_fields,
+            tokens_rotate_and_detect_reuse,
+            tokens_concurrent_rotation_has_one_winner,
+            tokens_revoke_logins_and_access_ids,
+            tokens_prune_forgets_only_the_expired,
+            sessions_live_until_expiry,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {

@@ -71,6 +71,11 @@ pub enum DomainError {
     #[error("{0}")]
     Forbidden(String),
 
+    /// The credentials or token presented do not identify a live account (wrong password,
+    /// unknown user, revoked or reused token).
+    #[error("{0}")]
+    Unauthenticated(String),
+
     /// A failure that is not the caller's fault (storage down, corrupt row).
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -98,6 +103,11 @@ pub enum StoreError {
     #[error("referenced row not found")]
     NotFound,
 
+    /// A value that must be unique is taken; the text names the field (`username`, `email`).
+    /// Nothing was written.
+    #[error("{0} is already taken")]
+    Duplicate(String),
+
     /// The storage failed; nothing was written.
     #[error("storage failure: {0}")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -114,6 +124,7 @@ impl From<StoreError> for DomainError {
         match err {
             StoreError::Conflict => Self::Conflict,
             StoreError::NotFound => Self::NotFound("Resource"),
+            StoreError::Duplicate(field) => Self::Duplicate(format!("{field} is already taken")),
             StoreError::Internal(source) => Self::Internal(source),
         }
     }

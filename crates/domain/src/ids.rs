@@ -44,3 +44,7 @@ id_type!(
     /// A history row's id.
     HistoryId
 );
+id_type!(
+    /// A user account's id (positive, never reused).
+    UserId
+);

@@ -8,6 +8,7 @@
 //! It must not depend on any web, database or async-runtime crate (no actix, diesel, r2d2,
 //! tokio): adapters live in their own crates and depend on this one, never the reverse.
 
+pub mod account;
 pub mod actor;
 pub mod board;
 pub mod comment;
@@ -26,13 +27,14 @@ pub mod ticket;
 pub mod time;
 pub mod values;
 
+pub use account::User;
 pub use actor::{Actor, Role};
 pub use board::{Board, BoardView};
 pub use comment::Comment;
 pub use error::{DomainError, FieldError, StoreError};
 pub use event::{Event, EventKind, NewEvent};
 pub use history::{HistoryEntry, HistoryField, NewHistory};
-pub use ids::{BoardId, CommentId, HistoryId, TicketId};
+pub use ids::{BoardId, CommentId, HistoryId, TicketId, UserId};
 pub use page::{Page, PageRequest};
 pub use ticket::{Ticket, TicketSummary};
 pub use time::{Clock, SystemClock, Timestamp};

@@ -6,6 +6,16 @@
 //! all, and returns the committed events with their per-board sequence numbers so the caller can
 //! publish them after commit.
 
+mod accounts;
+
+pub use accounts::{
+    CryptoError, PasswordHasher, SecretGenerator, SessionStore, TokenStore, UserRepository,
+};
+#[cfg(any(test, feature = "mocks"))]
+pub use accounts::{
+    MockPasswordHasher, MockSecretGenerator, MockSessionStore, MockTokenStore, MockUserRepository,
+};
+
 use crate::board::{Board, BoardUpdate, BoardView, NewBoard};
 use crate::comment::{Comment, NewComment};
 use crate::error::StoreError;
@@ -296,10 +306,26 @@ pub struct Repositories {
     pub comments: Arc<dyn CommentRepository>,
     pub history: Arc<dyn HistoryRepository>,
     pub events: Arc<dyn EventLog>,
+    pub users: Arc<dyn UserRepository>,
+    pub tokens: Arc<dyn TokenStore>,
+    pub sessions: Arc<dyn SessionStore>,
 }
 
 impl std::fmt::Debug for Repositories {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Repositories").finish_non_exhaustive()
+    }
+}
+
+/// The cryptography the account use cases need, implemented outside the domain.
+#[derive(Clone)]
+pub struct Crypto {
+    pub passwords: Arc<dyn PasswordHasher>,
+    pub secrets: Arc<dyn SecretGenerator>,
+}
+
+impl std::fmt::Debug for Crypto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Crypto").finish_non_exhaustive()
     }
 }

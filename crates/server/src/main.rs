@@ -1,14 +1,18 @@
 //! `agent-kanban`: the server binary. Reads the configuration, sets up tracing, opens and
 //! migrates the database, wires the storage adapters into the domain services and the HTTP API,
 //! and serves until SIGINT or SIGTERM, then finishes in-flight requests and checkpoints the WAL.
+//! Its `users` commands manage accounts directly in the database.
 //!
 //! This is the only crate that reads configuration files and environment variables; the others
 //! take plain structs.
 
 mod cli;
+mod lists;
+mod secret;
 mod serve;
 mod settings;
 mod telemetry;
+mod users;
 
 use clap::Parser;
 use cli::{Cli, Command, ServeArgs};
@@ -23,6 +27,7 @@ fn main() -> ExitCode {
     {
         Command::Serve(args) => serve::serve(&args, &env),
         Command::Migrate(args) => serve::migrate(&args, &env),
+        Command::Users(command) => users::run(&command, &env),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,12 +1,16 @@
 //! Wiring: configuration → storage → services → HTTP server.
 
 use crate::cli::{CommonArgs, ServeArgs};
+use crate::secret::{SecretError, signing_key};
 use crate::settings::{EventsSection, Overrides, Settings, SettingsError, config_dir};
 use crate::telemetry;
-use kanban_api_actix::{ActorConfig, ApiConfig, ApiState, ServerSettings, StartError};
+use kanban_api_actix::auth::crypto::{Argon2Hasher, RandomSecrets};
+use kanban_api_actix::{
+    ApiConfig, ApiState, AuthConfig, CorsConfig, RateLimitConfig, ServerSettings, StartError,
+};
 use kanban_domain::SystemClock;
-use kanban_domain::ports::EventLog;
-use kanban_domain::services::Services;
+use kanban_domain::ports::{Crypto, CryptoError, EventLog};
+use kanban_domain::services::{AccountPolicy, Services};
 use kanban_storage_diesel::{SqliteStore, StorageError, StoreOptions};
 use std::collections::HashMap;
 use std::net::TcpListener;
@@ -27,13 +31,19 @@ pub enum RunError {
     },
     #[error(transparent)]
     Start(#[from] StartError),
-    #[error("cannot read the event log: {0}")]
-    Events(#[from] kanban_domain::DomainError),
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    #[error("{0}")]
+    Crypto(#[from] CryptoError),
+    #[error(transparent)]
+    Domain(#[from] kanban_domain::DomainError),
+    #[error("{0}")]
+    Usage(String),
     #[error("server: {0}")]
     Io(#[from] std::io::Error),
 }
 
-fn load(
+pub(crate) fn load(
     common: &CommonArgs,
     overrides: Overrides,
     env: &HashMap<String, String>,
@@ -49,7 +59,7 @@ fn load(
 }
 
 /// Opens the database and applies pending migrations.
-fn open_store(settings: &Settings) -> Result<SqliteStore, RunError> {
+pub(crate) fn open_store(settings: &Settings) -> Result<SqliteStore, RunError> {
     let store = SqliteStore::connect_with(
         &settings.database.url,
         StoreOptions {
@@ -78,16 +88,41 @@ pub fn serve(args: &ServeArgs, env: &HashMap<String, String>) -> Result<(), RunE
         database_url: None,
     };
     let settings = load(&args.common, overrides, env)?;
+    let signing_key = signing_key(&settings)?;
     let store = open_store(&settings)?;
-    let services = Services::new(store.repositories(), Arc::new(SystemClock));
+    let services = services(&store, &settings)?;
     let api = ApiConfig {
         body_limit: settings.http.body_limit_bytes,
-        actor: ActorConfig {
-            default_name: settings.actor.default_name.clone(),
-            role: settings.actor.role,
+        auth: AuthConfig {
+            signing_key,
+            issuer: settings.auth.issuer.clone(),
+            access_token_ttl: chrono::Duration::minutes(
+                settings.auth.access_token_expire_minutes.max(1).into(),
+            ),
+            anonymous: settings.auth.anonymous,
+            anonymous_role: settings.auth.anonymous_role,
+            secure_cookies: settings.auth.secure_cookies,
+        },
+        rate_limit: RateLimitConfig {
+            enabled: settings.rate_limit.enabled,
+            requests_per_minute: settings.rate_limit.requests_per_minute,
+            burst: settings.rate_limit.burst,
+            register_per_hour: settings.rate_limit.register_per_hour,
+            login_per_minute: settings.rate_limit.login_per_minute,
+            bulk_per_minute: settings.rate_limit.bulk_per_minute,
+            trusted_proxies: settings.rate_limit.trusted_proxies.clone(),
+        },
+        cors: CorsConfig {
+            origins: settings.cors.origins.clone(),
         },
         ..ApiConfig::default()
     };
+    tracing::info!(
+        anonymous = ?api.auth.anonymous,
+        rate_limits = api.rate_limit.enabled,
+        cors_origins = api.cors.origins.len(),
+        "access control"
+    );
     let state = ApiState::build(services, settings.live.to_config(), api)?;
     let hub = state.live.clone();
     let event_log = state.services.repositories.events.clone();
@@ -144,6 +179,29 @@ async fn prune_events(log: Arc<dyn EventLog>, settings: EventsSection) {
             Err(error) => tracing::warn!(%error, "could not prune the event log"),
         }
     }
+}
+
+/// The use cases over `store`, with argon2id, OS randomness and the configured account policy.
+pub(crate) fn services(store: &SqliteStore, settings: &Settings) -> Result<Services, RunError> {
+    let hasher = Argon2Hasher::owasp()?;
+    // The dummy hash for unknown users' logins, now rather than at the first such login.
+    hasher.warm_up();
+    let crypto = Crypto {
+        passwords: Arc::new(hasher),
+        secrets: Arc::new(RandomSecrets),
+    };
+    let days = |n: u32| chrono::Duration::days(n.max(1).into());
+    let policy = AccountPolicy {
+        default_role: settings.auth.default_role,
+        refresh_token_ttl: days(settings.auth.refresh_token_expire_days),
+        session_ttl: days(settings.auth.session_expire_days),
+    };
+    Ok(Services::new(
+        store.repositories(),
+        crypto,
+        policy,
+        Arc::new(SystemClock),
+    ))
 }
 
 /// Waits for SIGINT or SIGTERM and names it.

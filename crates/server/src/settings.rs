@@ -1,13 +1,19 @@
 //! Layered configuration: built-in defaults (`config/default.toml`, compiled in), then
 //! `<dir>/default.toml` and `<dir>/<KANBAN_ENV>.toml`, then `KANBAN__SECTION__KEY` variables,
-//! then the plain variables operators already use (`DATABASE_URL`), then command-line flags.
+//! then the plain variables operators already use (`DATABASE_URL`, `SECRET_KEY`, `CORS_ORIGINS`,
+//! `ACCESS_TOKEN_EXPIRE_MINUTES`, `REFRESH_TOKEN_EXPIRE_DAYS`, `RATE_LIMIT_REQUESTS_PER_MINUTE`,
+//! `RATE_LIMIT_BURST`), then command-line flags.
 //! The environment is passed in as a map so tests never mutate the process environment.
 
+use crate::lists::{ip_list, origin_list};
 use config::{Config, Environment, File, FileFormat};
+use kanban_api_actix::AnonymousAccess;
 use kanban_api_actix::live::LiveConfig;
 use kanban_domain::Role;
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use std::collections::HashMap;
+use std::fmt;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -19,7 +25,12 @@ pub struct Settings {
     pub database: DatabaseSection,
     pub http: HttpSection,
     pub log: LogSection,
-    pub actor: ActorSection,
+    pub auth: AuthSection,
+    pub rate_limit: RateLimitSection,
+    pub cors: CorsSection,
+    /// `KANBAN_ENV`, filled in after loading.
+    #[serde(skip)]
+    pub environment: String,
     pub live: LiveSection,
     pub events: EventsSection,
 }
@@ -87,10 +98,54 @@ pub struct LogSection {
     pub level: String,
 }
 
+/// A secret from the configuration; never printed.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct SecretText(pub String);
+
+impl fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SecretText([redacted, {} bytes])", self.0.len())
+    }
+}
+
+fn anonymous_access<'de, D: Deserializer<'de>>(d: D) -> Result<AnonymousAccess, D::Error> {
+    let text = String::deserialize(d)?;
+    text.parse().map_err(serde::de::Error::custom)
+}
+
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-pub struct ActorSection {
-    pub default_name: String,
-    pub role: Role,
+pub struct AuthSection {
+    /// The access-token signing key (`SECRET_KEY`); generated in development when absent.
+    pub secret_key: Option<SecretText>,
+    pub issuer: String,
+    pub access_token_expire_minutes: u32,
+    pub refresh_token_expire_days: u32,
+    /// The role of self-registered accounts after the first.
+    pub default_role: Role,
+    #[serde(deserialize_with = "anonymous_access")]
+    pub anonymous: AnonymousAccess,
+    pub anonymous_role: Role,
+    pub session_expire_days: u32,
+    pub secure_cookies: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct RateLimitSection {
+    pub enabled: bool,
+    pub requests_per_minute: u32,
+    pub burst: u32,
+    pub register_per_hour: u32,
+    pub login_per_minute: u32,
+    pub bulk_per_minute: u32,
+    #[serde(deserialize_with = "ip_list")]
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct CorsSection {
+    #[serde(deserialize_with = "origin_list")]
+    pub origins: Vec<String>,
 }
 
 /// Values given on the command line; they win over every other source.
@@ -153,11 +208,28 @@ impl Settings {
                     .source(Some(kanban_vars)),
             )
             .set_override_option("database.url", env.get("DATABASE_URL").cloned())?
+            .set_override_option("auth.secret_key", env.get("SECRET_KEY").cloned())?
+            .set_override_option("cors.origins", env.get("CORS_ORIGINS").cloned())?
+            .set_override_option(
+                "auth.access_token_expire_minutes",
+                env.get("ACCESS_TOKEN_EXPIRE_MINUTES").cloned(),
+            )?
+            .set_override_option(
+                "auth.refresh_token_expire_days",
+                env.get("REFRESH_TOKEN_EXPIRE_DAYS").cloned(),
+            )?
+            .set_override_option(
+                "rate_limit.requests_per_minute",
+                env.get("RATE_LIMIT_REQUESTS_PER_MINUTE").cloned(),
+            )?
+            .set_override_option("rate_limit.burst", env.get("RATE_LIMIT_BURST").cloned())?
             .set_override_option("server.host", overrides.host.clone())?
             .set_override_option("server.port", overrides.port.map(i64::from))?
             .set_override_option("database.url", overrides.database_url.clone())?
             .build()?;
-        Ok(config.try_deserialize()?)
+        let mut settings: Self = config.try_deserialize()?;
+        settings.environment = environment;
+        Ok(settings)
     }
 }
 
@@ -189,7 +261,30 @@ mod tests {
         assert_eq!(settings.server.port, 18000);
         assert_eq!(settings.server.host, "127.0.0.1");
         assert_eq!(settings.database.url, "data/agent_kanban.db");
-        assert_eq!(settings.actor.role, Role::Pm);
+        assert_eq!(settings.auth.anonymous, AnonymousAccess::Off);
+        assert_eq!(settings.auth.anonymous_role, Role::Pm);
+        assert_eq!(settings.auth.default_role, Role::Viewer);
+        assert_eq!(settings.auth.access_token_expire_minutes, 30);
+        assert_eq!(settings.auth.refresh_token_expire_days, 7);
+        assert_eq!(settings.auth.secret_key, None);
+        assert!(settings.rate_limit.enabled);
+        assert_eq!(
+            (
+                settings.rate_limit.requests_per_minute,
+                settings.rate_limit.burst
+            ),
+            (100, 200)
+        );
+        assert_eq!(
+            (
+                settings.rate_limit.register_per_hour,
+                settings.rate_limit.login_per_minute,
+                settings.rate_limit.bulk_per_minute
+            ),
+            (5, 10, 10)
+        );
+        assert!(settings.cors.origins.is_empty());
+        assert_eq!(settings.environment, "development");
         assert_eq!(
             settings.log.format,
             LogFormat::Pretty,
@@ -267,6 +362,78 @@ mod tests {
     }
 
     #[test]
+    fn plain_variables_of_auth_limits_and_cors() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = load(
+            dir.path(),
+            &[
+                ("SECRET_KEY", "k".repeat(40).as_str()),
+                ("ACCESS_TOKEN_EXPIRE_MINUTES", "5"),
+                ("REFRESH_TOKEN_EXPIRE_DAYS", "2"),
+                ("RATE_LIMIT_REQUESTS_PER_MINUTE", "7"),
+                ("RATE_LIMIT_BURST", "9"),
+                (
+                    "CORS_ORIGINS",
+                    r#"["https://a.example", "http://localhost:3000/"]"#,
+                ),
+                ("KANBAN__AUTH__ANONYMOUS", "write"),
+                ("KANBAN__RATE_LIMIT__TRUSTED_PROXIES", "127.0.0.1, ::1"),
+            ],
+            &Overrides::default(),
+        );
+        let key = settings.auth.secret_key.clone().unwrap();
+        assert_eq!(key.0.len(), 40);
+        assert!(
+            !format!("{settings:?}").contains("kkkk"),
+            "the key is redacted"
+        );
+        assert_eq!(settings.auth.access_token_expire_minutes, 5);
+        assert_eq!(settings.auth.refresh_token_expire_days, 2);
+        assert_eq!(
+            (
+                settings.rate_limit.requests_per_minute,
+                settings.rate_limit.burst
+            ),
+            (7, 9)
+        );
+        assert_eq!(
+            settings.cors.origins,
+            ["https://a.example", "http://localhost:3000"]
+        );
+        assert_eq!(settings.auth.anonymous, AnonymousAccess::Write);
+        assert_eq!(settings.rate_limit.trusted_proxies.len(), 2);
+        let comma = load(
+            dir.path(),
+            &[("CORS_ORIGINS", "https://a.example,https://b.example")],
+            &Overrides::default(),
+        );
+        assert_eq!(
+            comma.cors.origins,
+            ["https://a.example", "https://b.example"]
+        );
+        let empty = load(dir.path(), &[("CORS_ORIGINS", "")], &Overrides::default());
+        assert!(empty.cors.origins.is_empty());
+    }
+
+    #[test]
+    fn wildcard_origins_and_bad_lists_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        for bad in [
+            ("CORS_ORIGINS", "*"),
+            ("CORS_ORIGINS", r#"["https://a.example", "*"]"#),
+            ("CORS_ORIGINS", "not an origin"),
+            ("CORS_ORIGINS", "https://a.example/path"),
+            ("KANBAN__RATE_LIMIT__TRUSTED_PROXIES", "proxy.local"),
+            ("KANBAN__AUTH__ANONYMOUS", "sometimes"),
+        ] {
+            assert!(
+                Settings::load(dir.path(), &env(&[bad]), &Overrides::default()).is_err(),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
     fn unknown_environment_and_bad_values_are_errors() {
         let dir = tempfile::tempdir().unwrap();
         assert!(
@@ -288,7 +455,7 @@ mod tests {
         assert!(
             Settings::load(
                 dir.path(),
-                &env(&[("KANBAN__ACTOR__ROLE", "root")]),
+                &env(&[("KANBAN__AUTH__ANONYMOUS_ROLE", "root")]),
                 &Overrides::default()
             )
             .is_err()

@@ -32,7 +32,10 @@ mod pool;
 mod query_plans;
 mod rows;
 mod schema;
+mod sessions;
 mod tickets;
+mod tokens;
+mod users;
 
 pub use error::StorageError;
-pub use pool::{MIGRATIONS, SqliteStore, StoreOptions};
+pub use pool::{MIGRATIONS, SqliteStore, StoreOptions, database_path};

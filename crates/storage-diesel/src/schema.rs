@@ -79,10 +79,62 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        username -> Text,
+        email -> Text,
+        password_hash -> Text,
+        role -> Text,
+        is_active -> Bool,
+        is_superuser -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        last_login -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    logins (id) {
+        id -> Text,
+        user_id -> BigInt,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (digest) {
+        digest -> Text,
+        login_id -> Text,
+        issued_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    revoked_access_tokens (jti) {
+        jti -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    display_sessions (digest) {
+        digest -> Text,
+        username -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(board_columns -> boards (board_id));
 diesel::joinable!(tickets -> boards (board_id));
 diesel::joinable!(comments -> tickets (ticket_id));
 diesel::joinable!(ticket_history -> tickets (ticket_id));
+diesel::joinable!(logins -> users (user_id));
+diesel::joinable!(refresh_tokens -> logins (login_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     boards,
@@ -92,4 +144,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     ticket_history,
     events,
     event_sequences,
+    users,
+    logins,
+    refresh_tokens,
+    revoked_access_tokens,
+    display_sessions,
 );

@@ -66,6 +66,8 @@ fn writes_go_to_the_wal_and_checkpoint_truncates_it() {
     let repos = store.repositories();
     let services = kanban_domain::services::Services::new(
         repos.clone(),
+        kanban_domain::memory::crypto::insecure_crypto(),
+        kanban_domain::services::AccountPolicy::default(),
         std::sync::Arc::new(kanban_domain::SystemClock),
     );
     services.boards.ensure_first_board().unwrap();

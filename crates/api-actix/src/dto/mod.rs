@@ -1,6 +1,7 @@
 //! Request bodies and query strings, and their conversion into validated domain inputs. Each DTO
 //! converts in one place and reports every invalid field at once.
 
+pub mod auth;
 pub mod boards;
 pub mod comments;
 pub mod history;

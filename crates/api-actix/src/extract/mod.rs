@@ -1,13 +1,11 @@
 //! Extractors: every piece of a request a handler reads is checked here and turned into the
 //! contract's errors (415, 413, 422 with the exact field, 400), so handlers see only valid input.
 
-mod actor;
 mod if_match;
 mod json;
 mod path;
 mod query;
 
-pub use actor::CurrentActor;
 pub use if_match::IfMatch;
 pub use json::JsonBody;
 pub use path::path_config;

@@ -1,9 +1,10 @@
 //! `/api/boards`: boards, their columns and their tickets (contract §2).
 
 use super::{message, with_etag};
+use crate::auth::{Authorized, gate};
 use crate::dto::boards::{ColumnsQuery, CreateBoard, RenameColumn, UpdateBoard, validate_columns};
 use crate::error::ApiError;
-use crate::extract::{CurrentActor, IfMatch, JsonBody, QueryParams};
+use crate::extract::{IfMatch, JsonBody, QueryParams};
 use crate::state::ApiState;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, web};
@@ -29,17 +30,27 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/{board_id}/tickets").get(tickets));
 }
 
-async fn list(state: web::Data<ApiState>) -> Result<HttpResponse, ApiError> {
+async fn list(
+    state: web::Data<ApiState>,
+    _reader: Authorized<gate::Read>,
+) -> Result<HttpResponse, ApiError> {
     let boards = state.read(|s| s.boards.list()).await?;
     Ok(HttpResponse::Ok().json(boards))
 }
 
-async fn default_board(state: web::Data<ApiState>) -> Result<HttpResponse, ApiError> {
+async fn default_board(
+    state: web::Data<ApiState>,
+    _reader: Authorized<gate::Read>,
+) -> Result<HttpResponse, ApiError> {
     let board = state.read(|s| s.boards.default_board()).await?;
     Ok(with_etag(StatusCode::OK, board.board.version, &board))
 }
 
-async fn get(state: web::Data<ApiState>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+async fn get(
+    state: web::Data<ApiState>,
+    _reader: Authorized<gate::Read>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     let id = BoardId::new(id.into_inner());
     let board = state.read(move |s| s.boards.get(id)).await?;
     Ok(with_etag(StatusCode::OK, board.board.version, &board))
@@ -47,11 +58,11 @@ async fn get(state: web::Data<ApiState>, id: web::Path<i64>) -> Result<HttpRespo
 
 async fn create(
     state: web::Data<ApiState>,
-    actor: CurrentActor,
+    actor: Authorized<gate::ManageBoards>,
     body: JsonBody<CreateBoard>,
 ) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner().validate()?;
-    let actor = actor.into_inner();
+    let actor = actor.actor();
     let board = state
         .write(move |s| s.boards.create(&actor, &input))
         .await?;
@@ -65,14 +76,14 @@ async fn create(
 
 async fn update(
     state: web::Data<ApiState>,
-    actor: CurrentActor,
+    actor: Authorized<gate::ManageBoards>,
     id: web::Path<i64>,
     if_match: IfMatch,
     body: JsonBody<UpdateBoard>,
 ) -> Result<HttpResponse, ApiError> {
     let id = BoardId::new(id.into_inner());
     let patch = body.into_inner().validate()?;
-    let actor = actor.into_inner();
+    let actor = actor.actor();
     let board = state
         .write(move |s| s.boards.update(&actor, id, &patch, if_match.as_ref()))
         .await?;
@@ -81,19 +92,23 @@ async fn update(
 
 async fn delete(
     state: web::Data<ApiState>,
-    actor: CurrentActor,
+    actor: Authorized<gate::ManageBoards>,
     id: web::Path<i64>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let id = BoardId::new(id.into_inner());
-    let actor = actor.into_inner();
+    let actor = actor.actor();
     let board = state
         .write(move |s| s.boards.delete(&actor, id, if_match.as_ref()))
         .await?;
     Ok(message(format!("Board '{}' deleted", board.name)))
 }
 
-async fn columns(state: web::Data<ApiState>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+async fn columns(
+    state: web::Data<ApiState>,
+    _reader: Authorized<gate::Read>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     let id = BoardId::new(id.into_inner());
     let board = state.read(move |s| s.boards.get(id)).await?;
     Ok(with_etag(
@@ -105,7 +120,7 @@ async fn columns(state: web::Data<ApiState>, id: web::Path<i64>) -> Result<HttpR
 
 async fn set_columns(
     state: web::Data<ApiState>,
-    actor: CurrentActor,
+    actor: Authorized<gate::ManageBoards>,
     id: web::Path<i64>,
     query: QueryParams<ColumnsQuery>,
     if_match: IfMatch,
@@ -114,7 +129,7 @@ async fn set_columns(
     let id = BoardId::new(id.into_inner());
     let columns = validate_columns(&body.into_inner())?;
     let move_to = query.into_inner().move_to.filter(|m| !m.trim().is_empty());
-    let actor = actor.into_inner();
+    let actor = actor.actor();
     let board = state
         .write(move |s| {
             s.boards
@@ -131,14 +146,14 @@ async fn set_columns(
 
 async fn rename_column(
     state: web::Data<ApiState>,
-    actor: CurrentActor,
+    actor: Authorized<gate::ManageBoards>,
     id: web::Path<i64>,
     if_match: IfMatch,
     body: JsonBody<RenameColumn>,
 ) -> Result<HttpResponse, ApiError> {
     let id = BoardId::new(id.into_inner());
     let (from, to) = body.into_inner().validate()?;
-    let actor = actor.into_inner();
+    let actor = actor.actor();
     let message = format!("Column '{}' renamed to '{to}'", from.trim());
     let board = state
         .write(move |s| {
@@ -153,7 +168,11 @@ async fn rename_column(
     ))
 }
 
-async fn tickets(state: web::Data<ApiState>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+async fn tickets(
+    state: web::Data<ApiState>,
+    _reader: Authorized<gate::Read>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     let id = BoardId::new(id.into_inner());
     let tickets = state
         .read(move |s| s.tickets.board_tickets(Some(id)))
@@ -161,7 +180,10 @@ async fn tickets(state: web::Data<ApiState>, id: web::Path<i64>) -> Result<HttpR
     Ok(HttpResponse::Ok().json(tickets))
 }
 
-async fn default_tickets(state: web::Data<ApiState>) -> Result<HttpResponse, ApiError> {
+async fn default_tickets(
+    state: web::Data<ApiState>,
+    _reader: Authorized<gate::Read>,
+) -> Result<HttpResponse, ApiError> {
     let tickets = state.read(|s| s.tickets.board_tickets(None)).await?;
     Ok(HttpResponse::Ok().json(tickets))
 }

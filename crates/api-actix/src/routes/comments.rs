@@ -1,9 +1,10 @@
 //! `/api/comments` (contract §4).
 
 use super::message;
+use crate::auth::{Authorized, gate};
 use crate::dto::comments::CreateComment;
 use crate::error::ApiError;
-use crate::extract::{CurrentActor, JsonBody};
+use crate::extract::JsonBody;
 use crate::state::ApiState;
 use actix_web::{HttpResponse, web};
 use kanban_domain::{CommentId, TicketId};
@@ -16,6 +17,7 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
 
 async fn for_ticket(
     state: web::Data<ApiState>,
+    _reader: Authorized<gate::Read>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = TicketId::new(id.into_inner());
@@ -25,11 +27,11 @@ async fn for_ticket(
 
 async fn create(
     state: web::Data<ApiState>,
-    actor: CurrentActor,
+    actor: Authorized<gate::Contribute>,
     body: JsonBody<CreateComment>,
 ) -> Result<HttpResponse, ApiError> {
     let (ticket_id, text) = body.into_inner().validate()?;
-    let actor = actor.into_inner();
+    let actor = actor.actor();
     let comment = state
         .write(move |s| s.comments.add(&actor, ticket_id, &text))
         .await?;
@@ -38,11 +40,11 @@ async fn create(
 
 async fn delete(
     state: web::Data<ApiState>,
-    actor: CurrentActor,
+    actor: Authorized<gate::Contribute>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = CommentId::new(id.into_inner());
-    let actor = actor.into_inner();
+    let actor = actor.actor();
     let comment = state.write(move |s| s.comments.delete(&actor, id)).await?;
     Ok(message(format!("Comment {} deleted", comment.id)))
 }

@@ -1,6 +1,7 @@
 //! `/api/history`: a ticket's history and path, a board's activity, change statistics
 //! (contract §5).
 
+use crate::auth::{Authorized, gate};
 use crate::dto::history::{ActivityQuery, StatsQuery, TicketHistoryQuery};
 use crate::error::ApiError;
 use crate::extract::QueryParams;
@@ -17,6 +18,7 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
 
 async fn ticket_history(
     state: web::Data<ApiState>,
+    _reader: Authorized<gate::Read>,
     id: web::Path<i64>,
     query: QueryParams<TicketHistoryQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -30,6 +32,7 @@ async fn ticket_history(
 
 async fn transitions(
     state: web::Data<ApiState>,
+    _reader: Authorized<gate::Read>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = TicketId::new(id.into_inner());
@@ -39,6 +42,7 @@ async fn transitions(
 
 async fn activity(
     state: web::Data<ApiState>,
+    _reader: Authorized<gate::Read>,
     id: web::Path<i64>,
     query: QueryParams<ActivityQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -52,6 +56,7 @@ async fn activity(
 
 async fn stats(
     state: web::Data<ApiState>,
+    _reader: Authorized<gate::Read>,
     query: QueryParams<StatsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let days = query.into_inner().validate()?;

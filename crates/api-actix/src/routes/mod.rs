@@ -1,21 +1,26 @@
-//! The route table of contract §2–§5 and the service root. One file per resource.
+//! The route table of contract §1–§5, §8 and the service root. One file per resource.
 
+mod auth;
 mod boards;
 mod comments;
 mod history;
 mod root;
 mod tickets;
+mod users;
 mod ws;
 
+use crate::auth::RateLimiters;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
 
 /// Registers every route. Paths are written without a trailing slash; the app trims one from
 /// each request before routing, so both spellings reach the same handler.
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut web::ServiceConfig, limiters: &RateLimiters) {
     root::configure(cfg);
-    cfg.service(web::scope("/api/boards").configure(boards::configure))
+    cfg.service(web::scope("/api/auth").configure(|cfg| auth::configure(cfg, limiters)))
+        .service(web::scope("/api/users").configure(users::configure))
+        .service(web::scope("/api/boards").configure(boards::configure))
         .service(web::scope("/api/tickets").configure(tickets::configure))
         .service(web::scope("/api/comments").configure(comments::configure))
         .service(web::scope("/api/history").configure(history::configure))

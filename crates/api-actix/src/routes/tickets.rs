@@ -1,9 +1,10 @@
 //! `/api/tickets`: tickets and their moves, claims and releases (contract §3).
 
 use super::{message, with_etag};
+use crate::auth::{Authorized, gate};
 use crate::dto::tickets::{ClaimQuery, CreateTicket, ListTickets, MoveTicket, UpdateTicket};
 use crate::error::ApiError;
-use crate::extract::{CurrentActor, IfMatch, JsonBody, QueryParams};
+use crate::extract::{IfMatch, JsonBody, QueryParams};
 use crate::state::ApiState;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, web};
@@ -28,6 +29,7 @@ fn ticket_response(status: StatusCode, ticket: &Ticket) -> HttpResponse {
 
 async fn list(
     state: web::Data<ApiState>,
+    _reader: Authorized<gate::Read>,
     query: QueryParams<ListTickets>,
 ) -> Result<HttpResponse, ApiError> {
     let (query, page) = query.into_inner().validate()?;
@@ -41,7 +43,11 @@ async fn list(
     Ok(HttpResponse::Ok().json(page))
 }
 
-async fn get(state: web::Data<ApiState>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+async fn get(
+    state: web::Data<ApiState>,
+    _reader: Authorized<gate::Read>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     let id = TicketId::new(id.into_inner());
     let ticket = state.read(move |s| s.tickets.get(id)).await?;
     Ok(ticket_response(StatusCode::OK, &ticket))
@@ -49,11 +55,11 @@ async fn get(state: web::Data<ApiState>, id: web::Path<i64>) -> Result<HttpRespo
 
 async fn create(
     state: web::Data<ApiState>,
-    actor: CurrentActor,
+    actor: Authorized<gate::Contribute>,
     body: JsonBody<CreateTicket>,
 ) -> Result<HttpResponse, ApiError> {
     let input = body.into_inner().validate()?;
-    let actor = actor.into_inner();
+    let actor = actor.actor();
     let ticket = state
         .write(move |s| s.tickets.create(&actor, &input))
         .await?;
@@ -66,14 +72,14 @@ async fn create(
 
 async fn update(
     state: web::Data<ApiState>,
-    actor: CurrentActor,
+    actor: Authorized<gate::ChangeTickets>,
     id: web::Path<i64>,
     if_match: IfMatch,
     body: JsonBody<UpdateTicket>,
 ) -> Result<HttpResponse, ApiError> {
     let id = TicketId::new(id.into_inner());
     let patch = body.into_inner().validate()?;
-    let actor = actor.into_inner();
+    let actor = actor.actor();
     let ticket = state
         .write(move |s| s.tickets.update(&actor, id, &patch, if_match.as_ref()))
         .await?;
@@ -82,14 +88,14 @@ async fn update(
 
 async fn move_ticket(
     state: web::Data<ApiState>,
-    actor: CurrentActor,
+    actor: Authorized<gate::ChangeTickets>,
     id: web::Path<i64>,
     if_match: IfMatch,
     body: JsonBody<MoveTicket>,
 ) -> Result<HttpResponse, ApiError> {
     let id = TicketId::new(id.into_inner());
     let column = body.into_inner().column;
-    let actor = actor.into_inner();
+    let actor = actor.actor();
     let ticket = state
         .write(move |s| {
             s.tickets
@@ -101,14 +107,14 @@ async fn move_ticket(
 
 async fn claim(
     state: web::Data<ApiState>,
-    actor: CurrentActor,
+    actor: Authorized<gate::Claim>,
     id: web::Path<i64>,
     query: QueryParams<ClaimQuery>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let id = TicketId::new(id.into_inner());
     let agent = query.into_inner().validate()?;
-    let actor = actor.into_inner();
+    let actor = actor.actor();
     let ticket = state
         .write(move |s| {
             s.tickets
@@ -121,12 +127,12 @@ async fn claim(
 
 async fn release(
     state: web::Data<ApiState>,
-    actor: CurrentActor,
+    actor: Authorized<gate::Claim>,
     id: web::Path<i64>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let id = TicketId::new(id.into_inner());
-    let actor = actor.into_inner();
+    let actor = actor.actor();
     let ticket = state
         .write(move |s| s.tickets.release(&actor, id, if_match.as_ref()))
         .await?;
@@ -135,12 +141,12 @@ async fn release(
 
 async fn delete(
     state: web::Data<ApiState>,
-    actor: CurrentActor,
+    actor: Authorized<gate::DeleteTickets>,
     id: web::Path<i64>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let id = TicketId::new(id.into_inner());
-    let actor = actor.into_inner();
+    let actor = actor.actor();
     let ticket = state
         .write(move |s| s.tickets.delete(&actor, id, if_match.as_ref()))
         .await?;

@@ -1,14 +1,14 @@
 //! `/ws`: the live event stream and its administration (contract §9, §10).
 
+use crate::auth::{Authorized, authenticate_query, bearer_token, gate};
 use crate::error::ApiError;
-use crate::extract::{CurrentActor, JsonBody, QueryParams};
+use crate::extract::{JsonBody, QueryParams};
 use crate::live::{ConnectParams, run_session};
 use crate::state::ApiState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use bytestring::ByteString;
 use kanban_domain::BoardId;
 use kanban_domain::FieldError;
-use kanban_domain::policy::Permission;
 use kanban_domain::time::format_timestamp;
 use kanban_domain::values::AssigneeName;
 use serde::Deserialize;
@@ -28,13 +28,12 @@ struct ConnectQuery {
     since: Option<i64>,
     client_id: Option<String>,
     username: Option<String>,
-    /// An access token; checked once authentication is enabled.
-    #[serde(rename = "token")]
-    _token: Option<String>,
+    /// An access token (browsers cannot set headers on a WebSocket handshake).
+    token: Option<String>,
 }
 
 impl ConnectQuery {
-    fn validate(self, actor_name: &str) -> Result<ConnectParams, ApiError> {
+    fn validate(&self, actor_name: &str) -> Result<ConnectParams, ApiError> {
         let mut errors = Vec::new();
         let board = match self.board_id {
             Some(id) if id < 1 => {
@@ -71,8 +70,8 @@ impl ConnectQuery {
                 .ok()
                 .map(AssigneeName::into_inner),
         };
-        let client_id = name("client_id", self.client_id);
-        let username = name("username", self.username);
+        let client_id = name("client_id", self.client_id.clone());
+        let username = name("username", self.username.clone());
         if !errors.is_empty() {
             return Err(ApiError::validation("query", errors));
         }
@@ -94,11 +93,22 @@ async fn connect(
     req: HttpRequest,
     payload: web::Payload,
     state: web::Data<ApiState>,
-    actor: CurrentActor,
     query: QueryParams<ConnectQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    actor.0.require(Permission::Read)?;
-    let params = query.into_inner().validate(actor.0.name())?;
+    let query = query.into_inner();
+    // The token comes in the query (browsers cannot set headers on the handshake), or as a
+    // bearer header from other clients; without either, `auth.anonymous` decides. The actor
+    // must be allowed to read boards.
+    let token = match query.token.clone().filter(|t| !t.is_empty()) {
+        Some(token) => Some(token),
+        None => bearer_token(&req)?,
+    };
+    let actor = authenticate_query(&state, &req, token.as_deref()).await?;
+    let mut params = query.validate(actor.name())?;
+    // An account is known by its own name; `username` names only tokenless (anonymous) viewers.
+    if token.is_some() {
+        actor.name().clone_into(&mut params.username);
+    }
     if let Some(board) = params.board {
         state.read(move |s| s.boards.get(board)).await?;
     }
@@ -110,8 +120,10 @@ async fn connect(
     Ok(response)
 }
 
-async fn stats(state: web::Data<ApiState>, actor: CurrentActor) -> Result<HttpResponse, ApiError> {
-    actor.0.require(Permission::Read)?;
+async fn stats(
+    state: web::Data<ApiState>,
+    _reader: Authorized<gate::Read>,
+) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(state.live.stats()))
 }
 
@@ -123,10 +135,9 @@ struct CleanupQuery {
 /// Closes connections that sent nothing for `timeout_seconds` (default 300).
 async fn cleanup(
     state: web::Data<ApiState>,
-    actor: CurrentActor,
+    _admin: Authorized<gate::Administer>,
     query: QueryParams<CleanupQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    actor.0.require(Permission::Administer)?;
     let timeout = query.into_inner().timeout_seconds.unwrap_or(300);
     let closed = state.live.close_idle(f64::from(timeout));
     Ok(HttpResponse::Ok().json(json!({
@@ -146,10 +157,10 @@ struct Broadcast {
 
 async fn broadcast(
     state: web::Data<ApiState>,
-    actor: CurrentActor,
+    admin: Authorized<gate::Administer>,
     body: JsonBody<Broadcast>,
 ) -> Result<HttpResponse, ApiError> {
-    actor.0.require(Permission::Administer)?;
+    let actor = admin.actor();
     let body = body.into_inner();
     let text = body.message.trim();
     if text.is_empty() || text.chars().count() > 1000 {
@@ -165,7 +176,7 @@ async fn broadcast(
     let frame = json!({"event": "broadcast", "data": {
         "message": text,
         "data": body.data,
-        "sent_by": actor.0.name(),
+        "sent_by": actor.name(),
         "timestamp": format_timestamp(&chrono::Utc::now()),
     }});
     let recipients = state

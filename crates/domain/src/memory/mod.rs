@@ -1,6 +1,9 @@
 //! In-memory adapters of every port: one store behind one mutex, so each write is trivially
 //! atomic. Used by unit tests and by the end-to-end suite's in-memory run.
 
+mod accounts;
+pub mod crypto;
+
 use crate::board::{Board, BoardUpdate, BoardView, NewBoard};
 use crate::comment::{Comment, NewComment};
 use crate::error::StoreError;
@@ -26,6 +29,7 @@ struct State {
     events: Vec<Event>,
     last_seq: HashMap<BoardId, i64>,
     last_id: i64,
+    accounts: accounts::Accounts,
 }
 
 impl State {
@@ -132,7 +136,10 @@ impl MemoryStore {
             tickets: store.clone(),
             comments: store.clone(),
             history: store.clone(),
-            events: store,
+            events: store.clone(),
+            users: store.clone(),
+            tokens: store.clone(),
+            sessions: store,
         }
     }
 

@@ -2,19 +2,28 @@
 //! entities decide the change, and has storage apply it atomically under a version guard,
 //! retrying a bounded number of times when a concurrent writer wins the race.
 
+mod auth;
 mod boards;
 mod comments;
 mod events;
 mod history;
+mod sessions;
 mod tickets;
+mod users;
 
+pub use auth::{
+    AccountPolicy, AuthService, BAD_CREDENTIALS, BAD_REFRESH_TOKEN, Grant, REVOKED_TOKEN,
+    Registration,
+};
 pub use boards::{BoardService, NewBoardInput};
 pub use comments::CommentService;
 pub use history::{BoardActivity, HistoryService};
+pub use sessions::SessionService;
 pub use tickets::{BoardTickets, NewTicketInput, TicketListQuery, TicketService};
+pub use users::{AccountUpdate, UserAdminUpdate, UserService};
 
 use crate::error::{DomainError, StoreError};
-use crate::ports::Repositories;
+use crate::ports::{Crypto, Repositories};
 use crate::time::Clock;
 use std::sync::Arc;
 
@@ -79,17 +88,28 @@ pub struct Services {
     pub tickets: TicketService,
     pub comments: CommentService,
     pub history: HistoryService,
+    pub auth: AuthService,
+    pub users: UserService,
+    pub sessions: SessionService,
     pub repositories: Repositories,
     pub clock: Arc<dyn Clock>,
 }
 
 impl Services {
-    pub fn new(repositories: Repositories, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(
+        repositories: Repositories,
+        crypto: Crypto,
+        policy: AccountPolicy,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         Self {
             boards: BoardService::new(&repositories, clock.clone()),
             tickets: TicketService::new(&repositories, clock.clone()),
             comments: CommentService::new(&repositories, clock.clone()),
             history: HistoryService::new(&repositories, clock.clone()),
+            auth: AuthService::new(&repositories, crypto.clone(), policy, clock.clone()),
+            users: UserService::new(&repositories, crypto.clone(), clock.clone()),
+            sessions: SessionService::new(&repositories, crypto, policy.session_ttl, clock.clone()),
             repositories,
             clock,
         }
@@ -140,3 +160,6 @@ mod tests {
 
 #[cfg(test)]
 mod service_tests;
+
+#[cfg(test)]
+mod auth_tests;

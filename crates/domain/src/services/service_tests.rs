@@ -24,7 +24,12 @@ fn world() -> World {
     let clock = Arc::new(FixedClock::new(
         Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap(),
     ));
-    let services = Services::new(crate::memory::repositories(), clock.clone());
+    let services = Services::new(
+        crate::memory::repositories(),
+        crate::memory::crypto::insecure_crypto(),
+        AccountPolicy::default(),
+        clock.clone(),
+    );
     let board = services
         .boards
         .ensure_first_board()
@@ -327,7 +332,12 @@ fn a_write_that_keeps_losing_the_race_gives_up_with_conflict() {
         tickets: Arc::new(tickets),
         ..real
     };
-    let services = Services::new(repositories, w.clock.clone());
+    let services = Services::new(
+        repositories,
+        crate::memory::crypto::insecure_crypto(),
+        AccountPolicy::default(),
+        w.clock.clone(),
+    );
     let err = services.tickets.claim(&pm(), id, None, None).unwrap_err();
     assert!(matches!(err, DomainError::Conflict));
 }
@@ -347,7 +357,12 @@ fn a_no_op_move_never_reaches_storage() {
         tickets: Arc::new(tickets),
         ..w.services.repositories.clone()
     };
-    let services = Services::new(repositories, w.clock.clone());
+    let services = Services::new(
+        repositories,
+        crate::memory::crypto::insecure_crypto(),
+        AccountPolicy::default(),
+        w.clock.clone(),
+    );
     let committed = services
         .tickets
         .move_ticket(&pm(), id, "not started", None)

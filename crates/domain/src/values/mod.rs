@@ -1,10 +1,12 @@
 //! Validated value types: each has a fallible constructor and no public field, so a value that
 //! exists is a valid one.
 
+mod account;
 mod columns;
 mod priority;
 mod text;
 
+pub use account::{Email, Password, Username};
 pub use columns::{ColumnName, Columns, DEFAULT_COLUMNS};
 pub use priority::Priority;
 pub use text::{AssigneeName, BoardName, CommentText, LongText, TicketTitle};

@@ -1,0 +1,162 @@
+//! The real adapters of the domain's cryptography ports: argon2id password hashing with the
+//! OWASP-recommended parameters, and opaque secrets from the operating system's random source,
+//! stored as SHA-256 digests.
+
+use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+use argon2::{Algorithm, Argon2, Params, Version};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use kanban_domain::account::{PasswordHash, Secret, SecretDigest};
+use kanban_domain::ports::{Crypto, CryptoError, PasswordHasher, SecretGenerator};
+use kanban_domain::values::Password;
+use sha2::{Digest as _, Sha256};
+use std::sync::{Arc, OnceLock};
+
+/// OWASP's recommendation for argon2id: 19 MiB of memory, 2 iterations, 1 lane.
+pub const OWASP_MEMORY_KIB: u32 = 19_456;
+pub const OWASP_ITERATIONS: u32 = 2;
+pub const OWASP_LANES: u32 = 1;
+
+/// argon2id with the OWASP parameters. Hashing and verifying take tens of milliseconds of CPU by
+/// design, so they run where the use cases run: on the blocking pool.
+#[derive(Debug, Clone)]
+pub struct Argon2Hasher {
+    params: Params,
+}
+
+impl Argon2Hasher {
+    /// # Errors
+    /// Never with the built-in parameters; kept fallible so no `unwrap` is needed.
+    pub fn owasp() -> Result<Self, CryptoError> {
+        let params = Params::new(OWASP_MEMORY_KIB, OWASP_ITERATIONS, OWASP_LANES, None)
+            .map_err(|e| CryptoError(e.to_string()))?;
+        Ok(Self { params })
+    }
+
+    fn argon2(&self) -> Argon2<'static> {
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
+    }
+
+    /// A hash of a random password with the same parameters, computed once per process, that an
+    /// unknown user's login is verified against.
+    fn dummy(&self) -> &'static str {
+        static DUMMY: OnceLock<String> = OnceLock::new();
+        DUMMY.get_or_init(|| {
+            let mut password = [0u8; 32];
+            // Without randomness the fixed password still costs the same time to verify.
+            let _ = getrandom::fill(&mut password);
+            self.argon2()
+                .hash_password(&password)
+                .map(|hash| hash.to_string())
+                .unwrap_or_default()
+        })
+    }
+
+    /// Computes the dummy hash now, so the first login of an unknown user is not slower than
+    /// the ones after it.
+    pub fn warm_up(&self) {
+        let _ = self.dummy();
+    }
+}
+
+impl PasswordHasher for Argon2Hasher {
+    fn hash(&self, password: &Password) -> Result<PasswordHash, CryptoError> {
+        self.argon2()
+            .hash_password(password.expose().as_bytes())
+            .map(|hash| PasswordHash::new(hash.to_string()))
+            .map_err(|e| CryptoError(e.to_string()))
+    }
+
+    fn verify(&self, password: &str, hash: &PasswordHash) -> bool {
+        self.argon2()
+            .verify_password(password.as_bytes(), hash.as_str())
+            .is_ok()
+    }
+
+    fn verify_dummy(&self, password: &str) {
+        let _ = self
+            .argon2()
+            .verify_password(password.as_bytes(), self.dummy());
+    }
+}
+
+/// 256-bit secrets from the OS, base64url without padding (43 characters); SHA-256 hex digests.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RandomSecrets;
+
+/// `n` random bytes from the operating system.
+///
+/// # Errors
+/// When the operating system's random source fails.
+pub fn random_bytes<const N: usize>() -> Result<[u8; N], CryptoError> {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).map_err(|e| CryptoError(e.to_string()))?;
+    Ok(bytes)
+}
+
+impl SecretGenerator for RandomSecrets {
+    fn generate(&self) -> Result<Secret, CryptoError> {
+        Ok(Secret::new(URL_SAFE_NO_PAD.encode(random_bytes::<32>()?)))
+    }
+
+    fn digest(&self, secret: &str) -> SecretDigest {
+        let digest = Sha256::digest(secret.as_bytes());
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        SecretDigest::new(hex)
+    }
+}
+
+/// The production cryptography: argon2id and OS randomness.
+///
+/// # Errors
+/// Never with the built-in parameters.
+pub fn real_crypto() -> Result<Crypto, CryptoError> {
+    let hasher = Argon2Hasher::owasp()?;
+    Ok(Crypto {
+        passwords: Arc::new(hasher),
+        secrets: Arc::new(RandomSecrets),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_are_argon2id_with_owasp_parameters_and_verify() {
+        let hasher = Argon2Hasher::owasp().unwrap();
+        let password = Password::parse("password", "Secret123").unwrap();
+        let hash = hasher.hash(&password).unwrap();
+        assert!(
+            hash.as_str().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{}",
+            hash.as_str()
+        );
+        assert!(hasher.verify("Secret123", &hash));
+        assert!(!hasher.verify("Secret124", &hash));
+        assert!(!hasher.verify("Secret123", &PasswordHash::new("garbage".into())));
+        assert_ne!(hasher.hash(&password).unwrap(), hash, "salted");
+        assert!(
+            hasher
+                .dummy()
+                .starts_with("$argon2id$v=19$m=19456,t=2,p=1$")
+        );
+        hasher.verify_dummy("anything");
+    }
+
+    #[test]
+    fn secrets_are_long_random_and_digested() {
+        let secrets = RandomSecrets;
+        let a = secrets.generate().unwrap();
+        let b = secrets.generate().unwrap();
+        assert_ne!(a, b);
+        assert_eq!(a.expose().len(), 43);
+        let digest = secrets.digest(a.expose());
+        assert_eq!(digest.as_str().len(), 64);
+        assert_eq!(digest, secrets.digest(a.expose()));
+        assert_eq!(
+            secrets.digest("abc").as_str(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}
