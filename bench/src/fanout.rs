@@ -56,7 +56,7 @@ pub async fn run(
     subscribers: usize,
     moves: usize,
 ) -> Result<FanoutResult, BoxError> {
-    let http = reqwest::Client::new();
+    let http = server.client()?;
     let board: Value = http
         .post(format!("{}/api/boards", server.base))
         .json(&json!({"name": format!("fan-out {subscribers}"), "columns": ["Left", "Right"]}))
@@ -81,7 +81,10 @@ pub async fn run(
 
     // Connect in waves so the listen backlog never overflows; each task reads its greeting.
     let started = Instant::now();
-    let url = format!("{}?board_id={board_id}&client_id=bench", server.ws);
+    let url = format!(
+        "{}?board_id={board_id}&client_id=bench&token={}",
+        server.ws, server.token
+    );
     let mut tasks = Vec::with_capacity(subscribers);
     for wave in (0..subscribers).collect::<Vec<_>>().chunks(100) {
         let (ready_tx, ready_rx) = tokio::sync::mpsc::channel(wave.len());

@@ -90,7 +90,7 @@ fn client() -> Result<reqwest::Client, BoxError> {
 
 async fn run(cli: &Cli) -> Result<(), BoxError> {
     let duration = Duration::from_secs_f64(if cli.quick { 1.5 } else { 5.0 });
-    let http = client()?;
+    let plain = client()?;
 
     println!("== ceilings of this machine");
     let mut http_ceiling = BTreeMap::new();
@@ -100,7 +100,7 @@ async fn run(cli: &Cli) -> Result<(), BoxError> {
             let url = format!("{}/", trivial.base);
             let result = measured(
                 &trivial,
-                workloads::get("ceiling: trivial GET /", url, connections, duration, &http),
+                workloads::get("ceiling: trivial GET /", url, connections, duration, &plain),
             )
             .await;
             http_ceiling.insert(connections, result);
@@ -113,7 +113,9 @@ async fn run(cli: &Cli) -> Result<(), BoxError> {
         "ceiling: single-row SQLite commits (WAL, synchronous=NORMAL): {sqlite_ceiling:.0} commits/s"
     );
 
-    let server = Server::start(&cli.server).await?;
+    let mut server = Server::start(&cli.server).await?;
+    server.sign_in().await?;
+    let http = server.client()?;
     println!("== seeding a board with 1,000 tickets through the API");
     let seed = workloads::seed(&server.base, &http, 1000).await?;
     let mut results: Vec<LoadResult> = Vec::new();
@@ -191,7 +193,7 @@ async fn run(cli: &Cli) -> Result<(), BoxError> {
             let url = format!("{}/", trivial.base);
             let again = measured(
                 &trivial,
-                workloads::get("ceiling: trivial GET /", url, connections, duration, &http),
+                workloads::get("ceiling: trivial GET /", url, connections, duration, &plain),
             )
             .await;
             if http_ceiling

@@ -11,6 +11,8 @@ pub struct Server {
     child: Child,
     pub base: String,
     pub ws: String,
+    /// An admin's access token, once [`Server::sign_in`] has run.
+    pub token: String,
     _dir: tempfile::TempDir,
 }
 
@@ -32,6 +34,13 @@ impl Server {
             .arg("--database-url")
             .arg(dir.path().join("bench.db"))
             .env("KANBAN_ENV", "production")
+            // Production needs a signing key; a fresh one per run.
+            .env(
+                "SECRET_KEY",
+                format!("bench-{}-{}", std::process::id(), port).repeat(4),
+            )
+            // The load is one user at thousands of requests per second.
+            .env("KANBAN__RATE_LIMIT__ENABLED", "false")
             // Per-request info lines would measure the logger, not the server.
             .env("RUST_LOG", "warn");
         Self::spawn(command, port, dir).await
@@ -58,6 +67,7 @@ impl Server {
             child,
             base: format!("http://127.0.0.1:{port}"),
             ws: format!("ws://127.0.0.1:{port}/ws/connect"),
+            token: String::new(),
             _dir: dir,
         };
         let client = reqwest::Client::new();
@@ -73,6 +83,48 @@ impl Server {
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
         Err("the server did not answer within 5 s".into())
+    }
+
+    /// Registers the first account (an admin, on a fresh database) and logs it in.
+    pub async fn sign_in(&mut self) -> Result<(), BoxError> {
+        let client = reqwest::Client::new();
+        let account = serde_json::json!({
+            "username": "bench", "email": "bench@example.com", "password": "Bench-pass-1",
+        });
+        let registered = client
+            .post(format!("{}/api/auth/register", self.base))
+            .json(&account)
+            .send()
+            .await?;
+        if !registered.status().is_success() {
+            return Err(format!("register answered {}", registered.status()).into());
+        }
+        let login: serde_json::Value = client
+            .post(format!("{}/api/auth/login", self.base))
+            .json(&serde_json::json!({"username": "bench", "password": "Bench-pass-1"}))
+            .send()
+            .await?
+            .json()
+            .await?;
+        self.token = login["access_token"]
+            .as_str()
+            .ok_or("no access token")?
+            .to_owned();
+        Ok(())
+    }
+
+    /// An HTTP client that sends the admin's token with every request.
+    pub fn client(&self) -> Result<reqwest::Client, BoxError> {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::AUTHORIZATION,
+            format!("Bearer {}", self.token).parse()?,
+        );
+        Ok(reqwest::Client::builder()
+            .default_headers(headers)
+            .tcp_nodelay(true)
+            .pool_max_idle_per_host(1024)
+            .build()?)
     }
 
     fn status_kb(&self, field: &str) -> u64 {
