@@ -1,7 +1,7 @@
 //! What every handler shares: the use-case services, the live-event hub and the API settings.
 //! Built once outside `HttpServer::new` and cloned into each worker.
 
-use crate::auth::{AuthConfig, RateLimitConfig, RateLimiters, TokenKeys};
+use crate::auth::{AuthConfig, RateLimitConfig, RateLimiters, TokenKeys, VerifiedTokens};
 use crate::cors::CorsConfig;
 use crate::error::ApiError;
 use crate::live::{LiveConfig, LiveHub};
@@ -45,6 +45,8 @@ pub struct ApiState {
     pub keys: Arc<TokenKeys>,
     /// The rate limiters' shared state.
     pub limiters: RateLimiters,
+    /// Tokens verified a moment ago (see `auth::verified`).
+    pub verified: Arc<VerifiedTokens>,
 }
 
 impl std::fmt::Debug for ApiState {
@@ -70,6 +72,7 @@ impl ApiState {
             config: Arc::new(config),
             keys,
             limiters,
+            verified: Arc::new(VerifiedTokens::default()),
         }
     }
 

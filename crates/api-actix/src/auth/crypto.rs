@@ -10,7 +10,7 @@ use kanban_domain::account::{PasswordHash, Secret, SecretDigest};
 use kanban_domain::ports::{Crypto, CryptoError, PasswordHasher, SecretGenerator};
 use kanban_domain::values::Password;
 use sha2::{Digest as _, Sha256};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, mpsc};
 
 /// OWASP's recommendation for argon2id: 19 MiB of memory, 2 iterations, 1 lane.
 pub const OWASP_MEMORY_KIB: u32 = 19_456;
@@ -18,10 +18,69 @@ pub const OWASP_ITERATIONS: u32 = 2;
 pub const OWASP_LANES: u32 = 1;
 
 /// argon2id with the OWASP parameters. Hashing and verifying take tens of milliseconds of CPU by
-/// design, so they run where the use cases run: on the blocking pool.
+/// design; callers are use cases on the blocking pool, which hand the work to the one hashing
+/// thread of the process and wait for it (see [`on_hashing_thread`]).
 #[derive(Debug, Clone)]
 pub struct Argon2Hasher {
     params: Params,
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Every argon2 computation of the process runs on one thread. Each needs a 19 MiB buffer, and
+/// the allocator keeps a freed buffer in the arena of the thread that used it: hashing on any
+/// blocking-pool thread would leave up to one buffer per thread resident for good. One thread
+/// keeps it to one buffer, at the price of hashing one password at a time (about 40 logins per
+/// second), which the login rate limit stays far below.
+fn hashing_thread() -> Option<&'static mpsc::Sender<Job>> {
+    static THREAD: OnceLock<Option<mpsc::Sender<Job>>> = OnceLock::new();
+    THREAD
+        .get_or_init(|| {
+            let (jobs, received) = mpsc::channel::<Job>();
+            std::thread::Builder::new()
+                .name("argon2".to_owned())
+                .spawn(move || {
+                    for job in received {
+                        // A panicking job must not take the thread, and every later login, down.
+                        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                    }
+                })
+                .ok()?;
+            Some(jobs)
+        })
+        .as_ref()
+}
+
+/// Runs `work` on the hashing thread and waits for its result (on this thread when the hashing
+/// thread could not be started).
+fn on_hashing_thread<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, CryptoError> {
+    let Some(thread) = hashing_thread() else {
+        return Ok(work());
+    };
+    let (result, received) = mpsc::channel();
+    let job: Job = Box::new(move || {
+        let _ = result.send(work());
+    });
+    let stopped = || CryptoError("the password hashing thread stopped".to_owned());
+    thread.send(job).map_err(|_| stopped())?;
+    received.recv().map_err(|_| stopped())
+}
+
+/// A hash of a random password with the hasher's parameters, computed once per process (on the
+/// hashing thread), that an unknown user's login is verified against.
+fn dummy(argon2: &Argon2<'static>) -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| {
+        let mut password = [0u8; 32];
+        // Without randomness the fixed password still costs the same time to verify.
+        let _ = getrandom::fill(&mut password);
+        argon2
+            .hash_password(&password)
+            .map(|hash| hash.to_string())
+            .unwrap_or_default()
+    })
 }
 
 impl Argon2Hasher {
@@ -37,46 +96,46 @@ impl Argon2Hasher {
         Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
     }
 
-    /// A hash of a random password with the same parameters, computed once per process, that an
-    /// unknown user's login is verified against.
-    fn dummy(&self) -> &'static str {
-        static DUMMY: OnceLock<String> = OnceLock::new();
-        DUMMY.get_or_init(|| {
-            let mut password = [0u8; 32];
-            // Without randomness the fixed password still costs the same time to verify.
-            let _ = getrandom::fill(&mut password);
-            self.argon2()
-                .hash_password(&password)
-                .map(|hash| hash.to_string())
-                .unwrap_or_default()
-        })
-    }
-
     /// Computes the dummy hash now, so the first login of an unknown user is not slower than
     /// the ones after it.
     pub fn warm_up(&self) {
-        let _ = self.dummy();
+        let argon2 = self.argon2();
+        let _ = on_hashing_thread(move || {
+            dummy(&argon2);
+        });
     }
 }
 
 impl PasswordHasher for Argon2Hasher {
     fn hash(&self, password: &Password) -> Result<PasswordHash, CryptoError> {
-        self.argon2()
-            .hash_password(password.expose().as_bytes())
-            .map(|hash| PasswordHash::new(hash.to_string()))
-            .map_err(|e| CryptoError(e.to_string()))
+        let argon2 = self.argon2();
+        let password = password.expose().to_owned();
+        on_hashing_thread(move || {
+            argon2
+                .hash_password(password.as_bytes())
+                .map(|hash| hash.to_string())
+                .map_err(|e| CryptoError(e.to_string()))
+        })?
+        .map(PasswordHash::new)
     }
 
     fn verify(&self, password: &str, hash: &PasswordHash) -> bool {
-        self.argon2()
-            .verify_password(password.as_bytes(), hash.as_str())
-            .is_ok()
+        let argon2 = self.argon2();
+        let (password, hash) = (password.to_owned(), hash.as_str().to_owned());
+        on_hashing_thread(move || {
+            argon2
+                .verify_password(password.as_bytes(), hash.as_str())
+                .is_ok()
+        })
+        .unwrap_or(false)
     }
 
     fn verify_dummy(&self, password: &str) {
-        let _ = self
-            .argon2()
-            .verify_password(password.as_bytes(), self.dummy());
+        let argon2 = self.argon2();
+        let password = password.to_owned();
+        let _ = on_hashing_thread(move || {
+            let _ = argon2.verify_password(password.as_bytes(), dummy(&argon2));
+        });
     }
 }
 
@@ -136,11 +195,8 @@ mod tests {
         assert!(!hasher.verify("Secret124", &hash));
         assert!(!hasher.verify("Secret123", &PasswordHash::new("garbage".into())));
         assert_ne!(hasher.hash(&password).unwrap(), hash, "salted");
-        assert!(
-            hasher
-                .dummy()
-                .starts_with("$argon2id$v=19$m=19456,t=2,p=1$")
-        );
+        hasher.warm_up();
+        assert!(dummy(&hasher.argon2()).starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
         hasher.verify_dummy("anything");
     }
 

@@ -116,8 +116,15 @@ pub async fn authenticate_token(state: &ApiState, token: &str) -> Result<Actor, 
 
 async fn account(state: &ApiState, token: &str) -> Result<Caller, ApiError> {
     let access = state.keys.access_token(token, state.services.clock.now())?;
-    let checked = access.clone();
-    let user = state.read(move |s| s.auth.authenticate(&checked)).await?;
+    let user = match state.verified.get(&access.jti) {
+        Some(user) => user,
+        None => {
+            let checked = access.clone();
+            let user = state.read(move |s| s.auth.authenticate(&checked)).await?;
+            state.verified.remember(&access.jti, &user);
+            user
+        }
+    };
     Ok(Caller::Account {
         user,
         token: access,

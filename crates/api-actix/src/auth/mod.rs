@@ -7,7 +7,9 @@
 
 pub mod crypto;
 mod guard;
+mod verified;
 pub(crate) use guard::bearer_token;
+pub use verified::VerifiedTokens;
 pub mod rate_limit;
 pub mod tokens;
 

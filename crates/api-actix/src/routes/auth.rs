@@ -73,13 +73,18 @@ async fn refresh(
     body: JsonBody<Refresh>,
 ) -> Result<HttpResponse, ApiError> {
     let presented = body.into_inner().refresh_token;
-    let grant = state.read(move |s| s.auth.refresh(&presented)).await?;
-    token_pair(&state, grant)
+    let grant = state.read(move |s| s.auth.refresh(&presented)).await;
+    // A refresh rotates a login, and a reused token revokes one: both change what tokens are
+    // worth, whatever the outcome.
+    state.verified.forget_all();
+    token_pair(&state, grant?)
 }
 
 async fn logout(state: web::Data<ApiState>, caller: SignedIn) -> Result<HttpResponse, ApiError> {
     let token = caller.token;
-    state.read(move |s| s.auth.logout(&token)).await?;
+    let outcome = state.read(move |s| s.auth.logout(&token)).await;
+    state.verified.forget_all();
+    outcome?;
     Ok(message("Logged out"))
 }
 
@@ -96,6 +101,7 @@ async fn update_me(
     let token = caller.token;
     let user = state
         .read(move |s| s.users.update_own(&token, &update))
-        .await?;
-    Ok(HttpResponse::Ok().json(user))
+        .await;
+    state.verified.forget_all();
+    Ok(HttpResponse::Ok().json(user?))
 }

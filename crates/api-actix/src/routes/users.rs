@@ -48,7 +48,9 @@ async fn update(
     let actor = admin.actor();
     let user = state
         .read(move |s| s.users.administer(&actor, id, update))
-        .await?;
+        .await;
+    state.verified.forget_all();
+    let user = user?;
     tracing::info!(user_id = %user.id, role = %user.role, is_active = user.is_active, by = %admin.actor().name(), "account changed");
     Ok(HttpResponse::Ok().json(user))
 }
