@@ -93,6 +93,12 @@ pub trait BoardRepository: Send + Sync {
     /// `Internal` when storage fails.
     fn get(&self, id: BoardId) -> Result<Option<BoardView>, StoreError>;
 
+    /// One board without counting its tickets (what writes and listings need), or `None`.
+    ///
+    /// # Errors
+    /// `Internal` when storage fails.
+    fn get_board(&self, id: BoardId) -> Result<Option<Board>, StoreError>;
+
     /// The board with the lowest id, or `None` when there is none.
     ///
     /// # Errors

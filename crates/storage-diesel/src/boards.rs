@@ -141,6 +141,21 @@ impl BoardRepository for SqliteStore {
         })
     }
 
+    fn get_board(&self, id: BoardId) -> Result<Option<Board>, StoreError> {
+        self.read(|conn| {
+            let row = boards::table
+                .find(id.get())
+                .select(BoardRow::as_select())
+                .first(conn)
+                .optional()?;
+            row.map(|row| {
+                let columns = columns_of(conn, row.id)?;
+                Ok(row.into_board(columns))
+            })
+            .transpose()
+        })
+    }
+
     fn first(&self) -> Result<Option<BoardView>, StoreError> {
         self.read(|conn| {
             let row = boards::table

@@ -20,6 +20,21 @@ pub fn board_create_get_list_first(make: Factory<'_>) {
     assert!(ok(repos.boards.list(), "list").is_empty());
     assert!(ok(repos.boards.first(), "first").is_none());
     assert!(ok(repos.boards.get(BoardId::new(4242)), "get missing").is_none());
+    assert!(
+        ok(
+            repos.boards.get_board(BoardId::new(4242)),
+            "get_board missing"
+        )
+        .is_none()
+    );
+    for view in ok(repos.boards.list(), "list for get_board") {
+        let board = ok(repos.boards.get_board(view.board.id), "get_board");
+        assert_eq!(
+            board.as_ref(),
+            Some(&view.board),
+            "get_board is the board without its count"
+        );
+    }
 
     let ops = board(&repos, "Ops", &["Todo", "Doing", "Done"], at(0));
     let dev = board(&repos, "Dev", &["A"], at(1));

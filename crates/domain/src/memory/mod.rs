@@ -166,6 +166,10 @@ impl BoardRepository for MemoryStore {
         Ok(state.boards.get(&id).map(|b| state.view(b)))
     }
 
+    fn get_board(&self, id: BoardId) -> Result<Option<Board>, StoreError> {
+        Ok(self.lock().boards.get(&id).cloned())
+    }
+
     fn first(&self) -> Result<Option<BoardView>, StoreError> {
         let state = self.lock();
         Ok(state.boards.values().next().map(|b| state.view(b)))

@@ -2,7 +2,7 @@
 
 use super::{Precondition, check_precondition, events, missing, retry_on_conflict};
 use crate::actor::Actor;
-use crate::board::BoardView;
+use crate::board::Board;
 use crate::error::DomainError;
 use crate::event::NewEvent;
 use crate::ids::{BoardId, TicketId};
@@ -69,8 +69,12 @@ impl TicketService {
         }
     }
 
-    fn board(&self, id: BoardId) -> Result<BoardView, DomainError> {
-        self.boards.get(id)?.ok_or(DomainError::NotFound("Board"))
+    /// The board, without counting its tickets: every ticket write reads it, and a count would
+    /// cost a scan of the board's tickets each time.
+    fn board(&self, id: BoardId) -> Result<Board, DomainError> {
+        self.boards
+            .get_board(id)?
+            .ok_or(DomainError::NotFound("Board"))
     }
 
     /// # Errors
@@ -86,7 +90,7 @@ impl TicketService {
         query: &TicketListQuery,
         page: PageRequest,
     ) -> Result<Page<Ticket>, DomainError> {
-        let board = self.board(query.board_id)?.board;
+        let board = self.board(query.board_id)?;
         let columns = match &query.column {
             Some(name) => vec![board.resolve_column("column", name)?],
             None => Vec::new(),
@@ -107,9 +111,13 @@ impl TicketService {
     pub fn board_tickets(&self, board_id: Option<BoardId>) -> Result<BoardTickets, DomainError> {
         let board = match board_id {
             Some(id) => self.board(id)?,
-            None => self.boards.first()?.ok_or(DomainError::NotFound("Board"))?,
-        }
-        .board;
+            None => {
+                self.boards
+                    .first()?
+                    .ok_or(DomainError::NotFound("Board"))?
+                    .board
+            }
+        };
         let (tickets, _) = self.tickets.list(&TicketFilter::board(board.id), None)?;
         let now = self.clock.now();
         let tickets: Vec<TicketSummary> = tickets
@@ -134,7 +142,7 @@ impl TicketService {
     ) -> Result<Committed<Ticket>, DomainError> {
         actor.require(Permission::Contribute)?;
         retry_on_conflict(|| {
-            let board = self.board(input.board_id)?.board;
+            let board = self.board(input.board_id)?;
             let column = match &input.column {
                 Some(name) => board.resolve_column("current_column", name)?,
                 None => board.columns.first().clone(),
@@ -178,7 +186,7 @@ impl TicketService {
                 });
             };
             let board_version = if guard_board {
-                Some(self.board(current.board_id)?.board.version)
+                Some(self.board(current.board_id)?.version)
             } else {
                 None
             };
@@ -231,7 +239,7 @@ impl TicketService {
     ) -> Result<Committed<Ticket>, DomainError> {
         self.change(id, precondition, true, |ticket| {
             actor.require_may_change(ticket)?;
-            let board = self.board(ticket.board_id)?.board;
+            let board = self.board(ticket.board_id)?;
             let target = board.resolve_column("column", column)?;
             Ok(ticket
                 .move_to(&target, actor, self.clock.now())
