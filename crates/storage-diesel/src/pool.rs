@@ -51,7 +51,8 @@ impl Pragmas {
             "PRAGMA busy_timeout = {};
              PRAGMA journal_mode = WAL;
              PRAGMA synchronous = NORMAL;
-             PRAGMA foreign_keys = ON;",
+             PRAGMA foreign_keys = ON;
+             PRAGMA wal_autocheckpoint = 0;",
             self.busy_timeout.as_millis()
         ))
     }
@@ -102,6 +103,34 @@ pub fn database_path(database_url: &str) -> &str {
         .strip_prefix("sqlite:///")
         .or_else(|| database_url.strip_prefix("sqlite://"))
         .unwrap_or(database_url)
+}
+
+/// How often the background checkpointer copies the write-ahead log into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+
+/// Checkpoints the WAL in the background, so no request pays for it. SQLite's automatic
+/// checkpoint (turned off on pooled connections) would run inside whichever commit crossed 1,000
+/// pages, copying and syncing the database file before that request could answer. A `PASSIVE`
+/// checkpoint never waits for readers or writers. The thread ends within a second of the last
+/// handle of the store being dropped (`alive` then no longer upgrades).
+fn spawn_checkpointer(pool: Pool<Manager>, alive: std::sync::Weak<Mutex<()>>) {
+    let spawned = std::thread::Builder::new()
+        .name("wal-checkpoint".to_owned())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(CHECKPOINT_EVERY);
+                if alive.upgrade().is_none() {
+                    return;
+                }
+                let Ok(mut conn) = pool.get() else { continue };
+                if let Err(error) = conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE);") {
+                    tracing::warn!(%error, "background WAL checkpoint failed");
+                }
+            }
+        });
+    if let Err(error) = spawned {
+        tracing::warn!(%error, "no background WAL checkpoints: the log grows until shutdown");
+    }
 }
 
 impl SqliteStore {
@@ -162,10 +191,9 @@ impl SqliteStore {
             .test_on_check_out(false)
             .connection_customizer(Box::new(pragmas))
             .build(Manager::new(path))?;
-        Ok(Self {
-            pool,
-            writer: Arc::new(Mutex::new(())),
-        })
+        let writer = Arc::new(Mutex::new(()));
+        spawn_checkpointer(pool.clone(), Arc::downgrade(&writer));
+        Ok(Self { pool, writer })
     }
 
     /// Runs the embedded migrations not yet applied; returns how many ran.
