@@ -2,7 +2,9 @@
 
 use crate::cli::{CommonArgs, ServeArgs};
 use crate::secret::{SecretError, signing_key};
-use crate::settings::{EventsSection, Overrides, Settings, SettingsError, config_dir};
+use crate::settings::{
+    BackupSection, EventsSection, Overrides, Settings, SettingsError, config_dir,
+};
 use crate::telemetry;
 use kanban_api_actix::auth::crypto::{Argon2Hasher, RandomSecrets};
 use kanban_api_actix::{
@@ -41,6 +43,14 @@ pub enum RunError {
     Usage(String),
     #[error("server: {0}")]
     Io(#[from] std::io::Error),
+    #[error("backup: {0}")]
+    Backup(#[from] crate::backup::BackupError),
+    #[error(transparent)]
+    Restore(#[from] crate::restore::RestoreError),
+    #[error("{0}")]
+    Lock(#[from] kanban_storage_diesel::LockError),
+    #[error("the check found {0} problem(s)")]
+    Problems(usize),
 }
 
 pub(crate) fn load(
@@ -89,6 +99,8 @@ pub fn serve(args: &ServeArgs, env: &HashMap<String, String>) -> Result<(), RunE
     };
     let settings = load(&args.common, overrides, env)?;
     let signing_key = signing_key(&settings)?;
+    // Held shared while serving: `agent-kanban restore` needs it alone, so it refuses to run.
+    let _lock = kanban_storage_diesel::DatabaseLock::shared(&settings.database.url)?;
     let store = open_store(&settings)?;
     let services = services(&store, &settings)?;
     let api = ApiConfig {
@@ -127,6 +139,7 @@ pub fn serve(args: &ServeArgs, env: &HashMap<String, String>) -> Result<(), RunE
     let hub = state.live.clone();
     let event_log = state.services.repositories.events.clone();
     let retention = settings.events.clone();
+    let backups = (store.clone(), settings.backup.clone());
     let address = format!("{}:{}", settings.server.host, settings.server.port);
     let listener = TcpListener::bind(&address).map_err(|source| RunError::Bind {
         address: address.clone(),
@@ -149,6 +162,9 @@ pub fn serve(args: &ServeArgs, env: &HashMap<String, String>) -> Result<(), RunE
             handle.stop(true).await;
         });
         actix_web::rt::spawn(prune_events(event_log, retention));
+        if backups.1.interval_hours > 0 {
+            actix_web::rt::spawn(scheduled_backups(backups.0, backups.1));
+        }
         tracing::info!(%address, "serving");
         server.await?;
         Ok::<(), RunError>(())
@@ -177,6 +193,38 @@ async fn prune_events(log: Arc<dyn EventLog>, settings: EventsSection) {
             ),
             Ok(Err(error)) => tracing::warn!(%error, "could not prune the event log"),
             Err(error) => tracing::warn!(%error, "could not prune the event log"),
+        }
+    }
+}
+
+/// Takes a backup every `interval_hours` (the first one an interval after start), like
+/// `agent-kanban backup --dir <dir> --keep <keep>`.
+async fn scheduled_backups(store: SqliteStore, settings: BackupSection) {
+    let period = Duration::from_secs(settings.interval_hours.saturating_mul(3600));
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    tracing::info!(
+        interval_hours = settings.interval_hours,
+        dir = %settings.dir.display(),
+        keep = settings.keep,
+        "scheduled backups on"
+    );
+    loop {
+        tick.tick().await;
+        let store = store.clone();
+        let (dir, keep) = (settings.dir.clone(), settings.keep);
+        let taken = actix_web::web::block(move || {
+            crate::backup::take(&store, &dir, keep, chrono::Utc::now())
+        })
+        .await;
+        match taken {
+            Ok(Ok(outcome)) => tracing::info!(
+                file = %outcome.path.display(),
+                bytes = outcome.manifest.compressed_bytes,
+                removed = outcome.removed.len(),
+                "backup taken"
+            ),
+            Ok(Err(error)) => tracing::error!(%error, "scheduled backup failed"),
+            Err(error) => tracing::error!(%error, "scheduled backup failed"),
         }
     }
 }

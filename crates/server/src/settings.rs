@@ -33,6 +33,18 @@ pub struct Settings {
     pub environment: String,
     pub live: LiveSection,
     pub events: EventsSection,
+    pub backup: BackupSection,
+}
+
+/// `[backup]`: backups the server takes by itself (`agent-kanban backup` uses `dir` and `keep`
+/// as its defaults too).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct BackupSection {
+    /// Hours between backups; 0 turns scheduled backups off.
+    pub interval_hours: u64,
+    /// Backups kept in `dir`, newest first.
+    pub keep: usize,
+    pub dir: PathBuf,
 }
 
 /// `[live]`: WebSocket connections.
@@ -96,6 +108,11 @@ pub enum LogFormat {
 pub struct LogSection {
     pub format: LogFormat,
     pub level: String,
+    /// Also write the log to this file, rotated daily (`<file>.YYYY-MM-DD`).
+    #[serde(default)]
+    pub file: Option<PathBuf>,
+    /// Daily log files kept when `file` is set.
+    pub keep_days: usize,
 }
 
 /// A secret from the configuration; never printed.
