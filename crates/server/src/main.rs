@@ -8,6 +8,8 @@
 //! take plain structs.
 
 mod backup;
+#[cfg(test)]
+mod backup_tests;
 mod cli;
 mod lists;
 mod maintenance;

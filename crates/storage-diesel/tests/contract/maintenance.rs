@@ -98,7 +98,11 @@ fn check_finds_a_damaged_file() {
     let board_id = board(&store);
     let tickets = TicketService::new(&store.repositories(), Arc::new(SystemClock));
     for n in 0..300 {
-        ticket(&tickets, board_id, &format!("ticket number {n} with a longer title"));
+        ticket(
+            &tickets,
+            board_id,
+            &format!("ticket number {n} with a longer title"),
+        );
     }
     assert!(store.check().unwrap().is_clean());
     let copy = dir.path().join("copy.db");
@@ -126,7 +130,10 @@ fn a_restore_needs_the_lock_alone() {
     ));
     drop((server, another_server));
     let restore = DatabaseLock::exclusive(&url).unwrap();
-    assert!(matches!(DatabaseLock::shared(&url), Err(LockError::Held(_))));
+    assert!(matches!(
+        DatabaseLock::shared(&url),
+        Err(LockError::Held(_))
+    ));
     drop(restore);
     DatabaseLock::shared(&url).unwrap();
 }
