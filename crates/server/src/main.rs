@@ -41,7 +41,7 @@ fn main() -> ExitCode {
         Command::Tokens(TokensCommand::Purge(args)) => maintenance::purge_tokens(&args, &env),
         Command::Events(EventsCommand::Prune(args)) => maintenance::prune_events(&args, &env),
     };
-    match outcome {
+    let code = match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             let message = with_causes(&error);
@@ -49,7 +49,9 @@ fn main() -> ExitCode {
             eprintln!("agent-kanban: {message}");
             ExitCode::FAILURE
         }
-    }
+    };
+    telemetry::flush();
+    code
 }
 
 /// `error: cause: deeper cause`, so an operator sees why, not only what.
