@@ -301,6 +301,31 @@ mod tests {
             (5, 10, 10)
         );
         assert!(settings.cors.origins.is_empty());
+        assert_eq!(
+            settings.backup,
+            BackupSection {
+                interval_hours: 0,
+                keep: 3,
+                dir: PathBuf::from("data/backups"),
+            },
+            "scheduled backups are off"
+        );
+        assert_eq!(
+            (settings.log.file.clone(), settings.log.keep_days),
+            (None, 14)
+        );
+        let on = load(
+            empty.path(),
+            &[
+                ("KANBAN__BACKUP__INTERVAL_HOURS", "24"),
+                ("KANBAN__BACKUP__DIR", "/srv/b"),
+                ("KANBAN__LOG__FILE", "/var/log/k.log"),
+            ],
+            &Overrides::default(),
+        );
+        assert_eq!(on.backup.interval_hours, 24);
+        assert_eq!(on.backup.dir, PathBuf::from("/srv/b"));
+        assert_eq!(on.log.file, Some(PathBuf::from("/var/log/k.log")));
         assert_eq!(settings.environment, "development");
         assert_eq!(
             settings.log.format,

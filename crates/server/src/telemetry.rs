@@ -41,7 +41,10 @@ fn file_appender(log: &LogSection) -> Option<RollingFileAppender> {
     let directory = file
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
-        .map_or_else(|| std::path::PathBuf::from("."), std::path::Path::to_path_buf);
+        .map_or_else(
+            || std::path::PathBuf::from("."),
+            std::path::Path::to_path_buf,
+        );
     let prefix = file.file_name()?.to_string_lossy().into_owned();
     let builder = RollingFileAppender::builder().filename_prefix(prefix);
     let builder = if log.keep_days == 0 {
@@ -79,7 +82,12 @@ pub fn init(log: &LogSection, rust_log: Option<&str>) {
         guard = Some(flushing);
     }
     // `try_init` fails only if a subscriber is already installed, which is harmless.
-    if tracing_subscriber::registry().with(layers).try_init().is_ok() && guard.is_some() {
+    if tracing_subscriber::registry()
+        .with(layers)
+        .try_init()
+        .is_ok()
+        && guard.is_some()
+    {
         *FILE_GUARD.lock().unwrap_or_else(PoisonError::into_inner) = guard;
     }
 }
