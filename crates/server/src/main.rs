@@ -55,7 +55,7 @@ fn main() -> ExitCode {
 }
 
 /// `error: cause: deeper cause`, so an operator sees why, not only what.
-fn with_causes(error: &dyn std::error::Error) -> String {
+pub(crate) fn with_causes(error: &dyn std::error::Error) -> String {
     let mut message = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

@@ -11,6 +11,10 @@ use std::time::Duration;
 /// `agent-kanban check`: prints the findings; an error (exit status 1) when there are any.
 pub fn check(common: &CommonArgs, env: &HashMap<String, String>) -> Result<(), RunError> {
     let settings = load(common, Overrides::default(), env)?;
+    let path = kanban_storage_diesel::database_path(&settings.database.url);
+    if !std::path::Path::new(path).is_file() {
+        return Err(RunError::Usage(format!("there is no database at {path}")));
+    }
     // No migrations: a damaged database is examined as it is.
     let store = SqliteStore::connect_with(
         &settings.database.url,
@@ -20,26 +24,43 @@ pub fn check(common: &CommonArgs, env: &HashMap<String, String>) -> Result<(), R
             ..StoreOptions::default()
         },
     )?;
-    let report = store.check()?;
-    let (counts, version) = store.describe()?;
     println!("database {}", settings.database.url);
-    println!("schema version {}", version.as_deref().unwrap_or("none"));
-    for (table, rows) in &counts {
-        println!("  {table}: {rows} rows");
+    let mut problems = 0;
+    match store.describe() {
+        Ok((counts, version)) => {
+            println!("schema version {}", version.as_deref().unwrap_or("none"));
+            for (table, rows) in &counts {
+                println!("  {table}: {rows} rows");
+            }
+        }
+        Err(error) => {
+            problems += 1;
+            println!("cannot read the tables: {}", crate::with_causes(&error));
+        }
     }
-    for line in &report.integrity {
-        println!("integrity: {line}");
+    match store.check() {
+        Ok(report) => {
+            for line in &report.integrity {
+                println!("integrity: {line}");
+            }
+            for line in &report.foreign_keys {
+                println!("foreign key: {line}");
+            }
+            problems += report.integrity.len() + report.foreign_keys.len();
+        }
+        Err(error) => {
+            problems += 1;
+            println!(
+                "integrity: the check cannot run: {}",
+                crate::with_causes(&error)
+            );
+        }
     }
-    for line in &report.foreign_keys {
-        println!("foreign key: {line}");
-    }
-    if report.is_clean() {
+    if problems == 0 {
         println!("ok");
         Ok(())
     } else {
-        Err(RunError::Problems(
-            report.integrity.len() + report.foreign_keys.len(),
-        ))
+        Err(RunError::Problems(problems))
     }
 }
 
