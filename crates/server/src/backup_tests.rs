@@ -174,3 +174,38 @@ fn a_restore_refuses_while_a_server_holds_the_database() {
     assert_eq!(board_names(&f.database), ["Live"]);
     restore(f.url(), &backup, at(2)).unwrap();
 }
+
+#[test]
+fn check_exits_non_zero_on_a_damaged_database() {
+    use crate::cli::CommonArgs;
+    use crate::maintenance::check;
+    use crate::serve::RunError;
+    let f = Fixture::new();
+    let live = store(&f.database);
+    for n in 0..200 {
+        add_board(
+            &live,
+            &format!("Board number {n} with a name long enough to fill pages"),
+        );
+    }
+    let copy = f.dir.path().join("copy.db");
+    live.backup_into(&copy).unwrap();
+    drop(live);
+    let env = std::collections::HashMap::from([(
+        "KANBAN_CONFIG_DIR".to_owned(),
+        f.dir.path().display().to_string(),
+    )]);
+    let args = |path: &Path| CommonArgs {
+        database_url: Some(path.to_str().unwrap().to_owned()),
+        config_dir: None,
+    };
+    check(&args(&copy), &env).unwrap();
+    let mut bytes = std::fs::read(&copy).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle..middle + 4096].fill(0x5a);
+    std::fs::write(&copy, &bytes).unwrap();
+    let found = check(&args(&copy), &env).unwrap_err();
+    assert!(matches!(found, RunError::Problems(n) if n > 0), "{found}");
+    let missing = check(&args(&f.dir.path().join("missing.db")), &env).unwrap_err();
+    assert!(matches!(missing, RunError::Usage(_)), "{missing}");
+}
