@@ -16,6 +16,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// The file names of backups start with this.
 pub const PREFIX: &str = "agent_kanban-";
@@ -206,6 +207,29 @@ pub fn rotate(dir: &Path, keep: usize) -> Result<Vec<PathBuf>, BackupError> {
         let _ = std::fs::remove_file(manifest_path(path));
     }
     Ok(old)
+}
+
+/// The server's scheduled backups: [`take`] every `period` (the first one a period after start)
+/// on the blocking pool, logging each outcome.
+pub async fn every(period: Duration, store: SqliteStore, dir: PathBuf, keep: usize) {
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    // After a slow backup, wait a whole period rather than catching up at once.
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let (store, dir) = (store.clone(), dir.clone());
+        let taken = actix_web::web::block(move || take(&store, &dir, keep, Utc::now())).await;
+        match taken {
+            Ok(Ok(outcome)) => tracing::info!(
+                file = %outcome.path.display(),
+                bytes = outcome.manifest.compressed_bytes,
+                removed = outcome.removed.len(),
+                "backup taken"
+            ),
+            Ok(Err(error)) => tracing::error!(%error, "scheduled backup failed"),
+            Err(error) => tracing::error!(%error, "scheduled backup failed"),
+        }
+    }
 }
 
 /// `agent-kanban backup`.

@@ -209,3 +209,17 @@ fn check_exits_non_zero_on_a_damaged_database() {
     let missing = check(&args(&f.dir.path().join("missing.db")), &env).unwrap_err();
     assert!(matches!(missing, RunError::Usage(_)), "{missing}");
 }
+
+#[test]
+fn the_server_takes_scheduled_backups_and_rotates_them() {
+    let f = Fixture::new();
+    let live = store(&f.database);
+    add_board(&live, "Live");
+    let (dir, period) = (f.backups.clone(), std::time::Duration::from_millis(1100));
+    actix_web::rt::System::new().block_on(async move {
+        let task = actix_web::rt::spawn(crate::backup::every(period, live, dir, 2));
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(3700)).await;
+        task.abort();
+    });
+    assert_eq!(list(&f.backups).unwrap().len(), 2, "three taken, two kept");
+}

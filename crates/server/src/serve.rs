@@ -2,9 +2,7 @@
 
 use crate::cli::{CommonArgs, ServeArgs};
 use crate::secret::{SecretError, signing_key};
-use crate::settings::{
-    BackupSection, EventsSection, Overrides, Settings, SettingsError, config_dir,
-};
+use crate::settings::{EventsSection, Overrides, Settings, SettingsError, config_dir};
 use crate::telemetry;
 use kanban_api_actix::auth::crypto::{Argon2Hasher, RandomSecrets};
 use kanban_api_actix::{
@@ -163,7 +161,20 @@ pub fn serve(args: &ServeArgs, env: &HashMap<String, String>) -> Result<(), RunE
         });
         actix_web::rt::spawn(prune_events(event_log, retention));
         if backups.1.interval_hours > 0 {
-            actix_web::rt::spawn(scheduled_backups(backups.0, backups.1));
+            let (store, section) = backups;
+            tracing::info!(
+                interval_hours = section.interval_hours,
+                dir = %section.dir.display(),
+                keep = section.keep,
+                "scheduled backups on"
+            );
+            let period = Duration::from_secs(section.interval_hours.saturating_mul(3600));
+            actix_web::rt::spawn(crate::backup::every(
+                period,
+                store,
+                section.dir,
+                section.keep,
+            ));
         }
         tracing::info!(%address, "serving");
         server.await?;
@@ -193,38 +204,6 @@ async fn prune_events(log: Arc<dyn EventLog>, settings: EventsSection) {
             ),
             Ok(Err(error)) => tracing::warn!(%error, "could not prune the event log"),
             Err(error) => tracing::warn!(%error, "could not prune the event log"),
-        }
-    }
-}
-
-/// Takes a backup every `interval_hours` (the first one an interval after start), like
-/// `agent-kanban backup --dir <dir> --keep <keep>`.
-async fn scheduled_backups(store: SqliteStore, settings: BackupSection) {
-    let period = Duration::from_secs(settings.interval_hours.saturating_mul(3600));
-    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
-    tracing::info!(
-        interval_hours = settings.interval_hours,
-        dir = %settings.dir.display(),
-        keep = settings.keep,
-        "scheduled backups on"
-    );
-    loop {
-        tick.tick().await;
-        let store = store.clone();
-        let (dir, keep) = (settings.dir.clone(), settings.keep);
-        let taken = actix_web::web::block(move || {
-            crate::backup::take(&store, &dir, keep, chrono::Utc::now())
-        })
-        .await;
-        match taken {
-            Ok(Ok(outcome)) => tracing::info!(
-                file = %outcome.path.display(),
-                bytes = outcome.manifest.compressed_bytes,
-                removed = outcome.removed.len(),
-                "backup taken"
-            ),
-            Ok(Err(error)) => tracing::error!(%error, "scheduled backup failed"),
-            Err(error) => tracing::error!(%error, "scheduled backup failed"),
         }
     }
 }
