@@ -24,6 +24,63 @@ pub enum Command {
     /// Manage user accounts directly in the database (works while the server runs).
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Copy the database (online, consistent) into a gzip file in --dir, with a manifest, and
+    /// keep the newest --keep backups there.
+    Backup(BackupArgs),
+    /// Replace the database with a backup after verifying it; refuses while a server runs.
+    Restore(RestoreArgs),
+    /// Integrity and foreign-key checks; exits non-zero when anything is found.
+    Check(CommonArgs),
+    /// PRAGMA optimize, VACUUM and a WAL checkpoint (best while the server is idle).
+    Optimize(CommonArgs),
+    /// Refresh tokens and revoked logins.
+    #[command(subcommand)]
+    Tokens(TokensCommand),
+    /// The event log that WebSocket clients resume from.
+    #[command(subcommand)]
+    Events(EventsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokensCommand {
+    /// Delete expired refresh tokens and revocation records no token can need any more.
+    Purge(CommonArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EventsCommand {
+    /// Delete events older than --older-than-days (default: events.retention_days).
+    Prune(PruneArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PruneArgs {
+    /// Days of events to keep; the configured events.retention_days when absent.
+    #[arg(long, value_name = "DAYS")]
+    pub older_than_days: Option<u32>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BackupArgs {
+    /// The directory of the backups (created when missing); backup.dir when absent.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// How many backups to keep in --dir, newest first; backup.keep (3) when absent.
+    #[arg(long, value_name = "N")]
+    pub keep: Option<usize>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RestoreArgs {
+    /// The backup: an agent_kanban-*.db.gz file written by `backup` (or a plain .db file).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub common: CommonArgs,
 }
 
 #[derive(Debug, Subcommand)]

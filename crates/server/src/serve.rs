@@ -41,6 +41,14 @@ pub enum RunError {
     Usage(String),
     #[error("server: {0}")]
     Io(#[from] std::io::Error),
+    #[error("backup: {0}")]
+    Backup(#[from] crate::backup::BackupError),
+    #[error(transparent)]
+    Restore(#[from] crate::restore::RestoreError),
+    #[error("{0}")]
+    Lock(#[from] kanban_storage_diesel::LockError),
+    #[error("the check found {0} problem(s)")]
+    Problems(usize),
 }
 
 pub(crate) fn load(
@@ -89,6 +97,8 @@ pub fn serve(args: &ServeArgs, env: &HashMap<String, String>) -> Result<(), RunE
     };
     let settings = load(&args.common, overrides, env)?;
     let signing_key = signing_key(&settings)?;
+    // Held shared while serving: `agent-kanban restore` needs it alone, so it refuses to run.
+    let _lock = kanban_storage_diesel::DatabaseLock::shared(&settings.database.url)?;
     let store = open_store(&settings)?;
     let services = services(&store, &settings)?;
     let api = ApiConfig {
@@ -127,6 +137,7 @@ pub fn serve(args: &ServeArgs, env: &HashMap<String, String>) -> Result<(), RunE
     let hub = state.live.clone();
     let event_log = state.services.repositories.events.clone();
     let retention = settings.events.clone();
+    let backups = (store.clone(), settings.backup.clone());
     let address = format!("{}:{}", settings.server.host, settings.server.port);
     let listener = TcpListener::bind(&address).map_err(|source| RunError::Bind {
         address: address.clone(),
@@ -149,6 +160,22 @@ pub fn serve(args: &ServeArgs, env: &HashMap<String, String>) -> Result<(), RunE
             handle.stop(true).await;
         });
         actix_web::rt::spawn(prune_events(event_log, retention));
+        if backups.1.interval_hours > 0 {
+            let (store, section) = backups;
+            tracing::info!(
+                interval_hours = section.interval_hours,
+                dir = %section.dir.display(),
+                keep = section.keep,
+                "scheduled backups on"
+            );
+            let period = Duration::from_secs(section.interval_hours.saturating_mul(3600));
+            actix_web::rt::spawn(crate::backup::every(
+                period,
+                store,
+                section.dir,
+                section.keep,
+            ));
+        }
         tracing::info!(%address, "serving");
         server.await?;
         Ok::<(), RunError>(())

@@ -33,6 +33,18 @@ pub struct Settings {
     pub environment: String,
     pub live: LiveSection,
     pub events: EventsSection,
+    pub backup: BackupSection,
+}
+
+/// `[backup]`: backups the server takes by itself (`agent-kanban backup` uses `dir` and `keep`
+/// as its defaults too).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct BackupSection {
+    /// Hours between backups; 0 turns scheduled backups off.
+    pub interval_hours: u64,
+    /// Backups kept in `dir`, newest first.
+    pub keep: usize,
+    pub dir: PathBuf,
 }
 
 /// `[live]`: WebSocket connections.
@@ -96,6 +108,11 @@ pub enum LogFormat {
 pub struct LogSection {
     pub format: LogFormat,
     pub level: String,
+    /// Also write the log to this file, rotated daily (`<file>.YYYY-MM-DD`).
+    #[serde(default)]
+    pub file: Option<PathBuf>,
+    /// Daily log files kept when `file` is set.
+    pub keep_days: usize,
 }
 
 /// A secret from the configuration; never printed.
@@ -284,6 +301,31 @@ mod tests {
             (5, 10, 10)
         );
         assert!(settings.cors.origins.is_empty());
+        assert_eq!(
+            settings.backup,
+            BackupSection {
+                interval_hours: 0,
+                keep: 3,
+                dir: PathBuf::from("data/backups"),
+            },
+            "scheduled backups are off"
+        );
+        assert_eq!(
+            (settings.log.file.clone(), settings.log.keep_days),
+            (None, 14)
+        );
+        let on = load(
+            empty.path(),
+            &[
+                ("KANBAN__BACKUP__INTERVAL_HOURS", "24"),
+                ("KANBAN__BACKUP__DIR", "/srv/b"),
+                ("KANBAN__LOG__FILE", "/var/log/k.log"),
+            ],
+            &Overrides::default(),
+        );
+        assert_eq!(on.backup.interval_hours, 24);
+        assert_eq!(on.backup.dir, PathBuf::from("/srv/b"));
+        assert_eq!(on.log.file, Some(PathBuf::from("/var/log/k.log")));
         assert_eq!(settings.environment, "development");
         assert_eq!(
             settings.log.format,

@@ -1,26 +1,103 @@
-//! Tracing, initialised once: JSON lines (journald, log shippers) or pretty text, filtered by
-//! `RUST_LOG` when set, else by the configured level.
+//! Tracing, initialised once: JSON lines (journald, log shippers) or pretty text on stdout,
+//! filtered by `RUST_LOG` when set, else by the configured level; with `log.file`, the same
+//! lines also go to that file through a non-blocking writer, rotated daily and kept
+//! `log.keep_days` days (0: one file that is never rotated, for logrotate to handle).
 
 use crate::settings::{LogFormat, LogSection};
-use tracing_subscriber::EnvFilter;
+use std::sync::{Mutex, PoisonError};
+use tracing_appender::non_blocking::WorkerGuard;
+use tracing_appender::rolling::{RollingFileAppender, Rotation};
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::prelude::*;
+use tracing_subscriber::{EnvFilter, Layer, Registry};
 
-/// Installs the global subscriber. Safe to call once per process.
-pub fn init(log: &LogSection, rust_log: Option<&str>) {
-    let filter = rust_log
-        .and_then(|spec| EnvFilter::try_new(spec).ok())
-        .or_else(|| EnvFilter::try_new(&log.level).ok())
-        .unwrap_or_else(|| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false);
-    // `try_init` fails only if a subscriber is already installed, which is harmless.
-    let _ = match log.format {
-        LogFormat::Json => builder
+/// The file writer's flushing guard, dropped by [`flush`] before the process exits.
+static FILE_GUARD: Mutex<Option<WorkerGuard>> = Mutex::new(None);
+
+type BoxedLayer = Box<dyn Layer<Registry> + Send + Sync>;
+
+fn layer<W>(format: LogFormat, writer: W, ansi: bool, filter: EnvFilter) -> BoxedLayer
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    let base = tracing_subscriber::fmt::layer()
+        .with_target(false)
+        .with_ansi(ansi)
+        .with_writer(writer);
+    match format {
+        LogFormat::Json => base
             .json()
             .flatten_event(true)
             .with_current_span(true)
             .with_span_list(false)
-            .try_init(),
-        LogFormat::Pretty => builder.compact().try_init(),
+            .with_filter(filter)
+            .boxed(),
+        LogFormat::Pretty => base.compact().with_filter(filter).boxed(),
+    }
+}
+
+fn file_appender(log: &LogSection) -> Option<RollingFileAppender> {
+    let file = log.file.as_ref()?;
+    let directory = file
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .map_or_else(
+            || std::path::PathBuf::from("."),
+            std::path::Path::to_path_buf,
+        );
+    let prefix = file.file_name()?.to_string_lossy().into_owned();
+    let builder = RollingFileAppender::builder().filename_prefix(prefix);
+    let builder = if log.keep_days == 0 {
+        builder.rotation(Rotation::NEVER)
+    } else {
+        builder
+            .rotation(Rotation::DAILY)
+            .max_log_files(log.keep_days)
     };
+    match builder.build(&directory) {
+        Ok(appender) => Some(appender),
+        Err(error) => {
+            eprintln!(
+                "agent-kanban: cannot log to {}: {error}; logging to stdout only",
+                file.display()
+            );
+            None
+        }
+    }
+}
+
+/// Installs the global subscriber. Safe to call once per process.
+pub fn init(log: &LogSection, rust_log: Option<&str>) {
+    let filter = || {
+        rust_log
+            .and_then(|spec| EnvFilter::try_new(spec).ok())
+            .or_else(|| EnvFilter::try_new(&log.level).ok())
+            .unwrap_or_else(|| EnvFilter::new("info"))
+    };
+    let mut layers = vec![layer(log.format, std::io::stdout, true, filter())];
+    let mut guard = None;
+    if let Some(appender) = file_appender(log) {
+        let (writer, flushing) = tracing_appender::non_blocking(appender);
+        layers.push(layer(log.format, writer, false, filter()));
+        guard = Some(flushing);
+    }
+    // `try_init` fails only if a subscriber is already installed, which is harmless.
+    if tracing_subscriber::registry()
+        .with(layers)
+        .try_init()
+        .is_ok()
+        && guard.is_some()
+    {
+        *FILE_GUARD.lock().unwrap_or_else(PoisonError::into_inner) = guard;
+    }
+}
+
+/// Writes out the lines still queued for the log file; call before exiting.
+pub fn flush() {
+    drop(
+        FILE_GUARD
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take(),
+    );
 }

@@ -27,6 +27,7 @@ mod comments;
 mod error;
 mod events;
 mod history;
+mod maintenance;
 mod pool;
 #[cfg(test)]
 mod query_plans;
@@ -38,4 +39,8 @@ mod tokens;
 mod users;
 
 pub use error::StorageError;
+pub use maintenance::{
+    CheckReport, DatabaseLock, Inspection, LockError, check_connection, inspect,
+    known_schema_versions, lock_path, row_counts, schema_version,
+};
 pub use pool::{MIGRATIONS, SqliteStore, StoreOptions, database_path};

@@ -242,6 +242,10 @@ impl SqliteStore {
         }
     }
 
+    pub(crate) fn pool(&self) -> &Pool<Manager> {
+        &self.pool
+    }
+
     #[cfg(test)]
     pub(crate) fn pool_for_tests(&self) -> &Pool<Manager> {
         &self.pool

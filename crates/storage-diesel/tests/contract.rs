@@ -11,6 +11,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 #[path = "contract/concurrency.rs"]
 mod concurrency;
+#[path = "contract/maintenance.rs"]
+mod maintenance;
 
 /// Opens a migrated store on a new file at `path`.
 fn open(path: &Path, pool_size: u32) -> SqliteStore {
