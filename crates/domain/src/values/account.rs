@@ -20,21 +20,7 @@ impl Username {
     /// # Errors
     /// A `FieldError` at `field` when the name breaks a rule.
     pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
-        let len = raw.chars().count();
-        if len < Self::MIN_CHARS {
-            return Err(FieldError::new(
-                field,
-                "string_too_short",
-                format!("must be at least {} characters", Self::MIN_CHARS),
-            ));
-        }
-        if len > Self::MAX_CHARS {
-            return Err(FieldError::new(
-                field,
-                "string_too_long",
-                format!("must be at most {} characters", Self::MAX_CHARS),
-            ));
-        }
+        super::check_length(field, raw, Self::MIN_CHARS, Self::MAX_CHARS)?;
         if !raw
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
@@ -139,21 +125,7 @@ impl Password {
     /// # Errors
     /// A `FieldError` at `field` naming the first rule the password breaks.
     pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
-        let len = raw.chars().count();
-        if len < Self::MIN_CHARS {
-            return Err(FieldError::new(
-                field,
-                "string_too_short",
-                format!("must be at least {} characters", Self::MIN_CHARS),
-            ));
-        }
-        if len > Self::MAX_CHARS {
-            return Err(FieldError::new(
-                field,
-                "string_too_long",
-                format!("must be at most {} characters", Self::MAX_CHARS),
-            ));
-        }
+        super::check_length(field, raw, Self::MIN_CHARS, Self::MAX_CHARS)?;
         let missing = [
             (raw.chars().any(char::is_uppercase), "an upper-case letter"),
             (raw.chars().any(char::is_lowercase), "a lower-case letter"),
