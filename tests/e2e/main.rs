@@ -20,6 +20,7 @@ mod concurrency;
 mod cors;
 mod errors;
 mod forgery;
+mod health;
 mod history;
 mod limits;
 mod live;

@@ -198,6 +198,17 @@ impl ApiError {
     }
 }
 
+/// The envelope's `error` object for `status` and `message`, with a fresh error id, as a JSON value:
+/// for answers that carry more than the envelope (a failed health check keeps its `status`).
+pub fn error_object(status: StatusCode, message: &str) -> serde_json::Value {
+    serde_json::json!({
+        "code": code_for(status),
+        "message": message,
+        "error_id": new_error_id(),
+        "timestamp": chrono::Utc::now().timestamp(),
+    })
+}
+
 /// A fresh `err_…` id that ties a response to the log line describing its cause.
 pub fn new_error_id() -> String {
     let id = uuid::Uuid::new_v4().simple().to_string();

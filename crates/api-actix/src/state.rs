@@ -47,6 +47,8 @@ pub struct ApiState {
     pub limiters: RateLimiters,
     /// Tokens verified a moment ago (see `auth::verified`).
     pub verified: Arc<VerifiedTokens>,
+    /// When the state was built: the server's start, for uptime.
+    pub started: std::time::Instant,
 }
 
 impl std::fmt::Debug for ApiState {
@@ -73,6 +75,7 @@ impl ApiState {
             keys,
             limiters,
             verified: Arc::new(VerifiedTokens::default()),
+            started: std::time::Instant::now(),
         }
     }
 

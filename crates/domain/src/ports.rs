@@ -304,6 +304,25 @@ pub trait EventLog: Send + Sync {
     fn prune(&self, before: Timestamp) -> Result<u64, StoreError>;
 }
 
+/// What a storage health check found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StorageHealth {
+    /// Size of the database file, when storage is a file.
+    pub size_bytes: Option<u64>,
+    /// Size of its write-ahead log, when it has one.
+    pub wal_size_bytes: Option<u64>,
+}
+
+/// Whether storage answers (health checks).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait HealthProbe: Send + Sync {
+    /// Makes one round trip to storage and reports its files' sizes.
+    ///
+    /// # Errors
+    /// `Internal` when storage does not answer.
+    fn probe(&self) -> Result<StorageHealth, StoreError>;
+}
+
 /// Every port an adapter provides, as the services take them.
 #[derive(Clone)]
 pub struct Repositories {
@@ -315,6 +334,7 @@ pub struct Repositories {
     pub users: Arc<dyn UserRepository>,
     pub tokens: Arc<dyn TokenStore>,
     pub sessions: Arc<dyn SessionStore>,
+    pub health: Arc<dyn HealthProbe>,
 }
 
 impl std::fmt::Debug for Repositories {

@@ -84,6 +84,8 @@ pub struct SqliteStore {
     /// would poll with sleeps of up to 100 ms and leave long latency tails under contention.
     /// (`busy_timeout` still covers writers of other processes, such as the CLI.)
     writer: Arc<Mutex<()>>,
+    /// The database file, for health checks of its size.
+    path: Arc<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -193,7 +195,11 @@ impl SqliteStore {
             .build(Manager::new(path))?;
         let writer = Arc::new(Mutex::new(()));
         spawn_checkpointer(pool.clone(), Arc::downgrade(&writer));
-        Ok(Self { pool, writer })
+        Ok(Self {
+            pool,
+            writer,
+            path: Arc::new(std::path::PathBuf::from(path)),
+        })
     }
 
     /// Runs the embedded migrations not yet applied; returns how many ran.
@@ -238,7 +244,8 @@ impl SqliteStore {
             events: store.clone(),
             users: store.clone(),
             tokens: store.clone(),
-            sessions: store,
+            sessions: store.clone(),
+            health: store,
         }
     }
 
@@ -275,6 +282,22 @@ impl SqliteStore {
         let mut conn = self.conn()?;
         let conn: &mut SqliteConnection = &mut conn;
         conn.transaction(work).map_err(|failure: Failure| failure.0)
+    }
+}
+
+/// Health checks: one query, and the sizes of the database file and its write-ahead log.
+impl kanban_domain::ports::HealthProbe for SqliteStore {
+    fn probe(&self) -> Result<kanban_domain::ports::StorageHealth, StoreError> {
+        let mut conn = self.conn()?;
+        conn.batch_execute("SELECT 1;")
+            .map_err(StoreError::internal)?;
+        let size = |path: &Path| std::fs::metadata(path).ok().map(|m| m.len());
+        let mut wal = self.path.as_os_str().to_owned();
+        wal.push("-wal");
+        Ok(kanban_domain::ports::StorageHealth {
+            size_bytes: size(&self.path),
+            wal_size_bytes: size(Path::new(&wal)),
+        })
     }
 }
 

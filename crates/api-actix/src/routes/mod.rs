@@ -3,6 +3,7 @@
 mod auth;
 mod boards;
 mod comments;
+mod health;
 mod history;
 mod root;
 mod tickets;
@@ -18,6 +19,7 @@ use serde::Serialize;
 /// each request before routing, so both spellings reach the same handler.
 pub fn configure(cfg: &mut web::ServiceConfig, limiters: &RateLimiters) {
     root::configure(cfg);
+    health::configure(cfg);
     cfg.service(web::scope("/api/auth").configure(|cfg| auth::configure(cfg, limiters)))
         .service(web::scope("/api/users").configure(users::configure))
         .service(web::scope("/api/boards").configure(boards::configure))

@@ -139,7 +139,8 @@ impl MemoryStore {
             events: store.clone(),
             users: store.clone(),
             tokens: store.clone(),
-            sessions: store,
+            sessions: store.clone(),
+            health: store,
         }
     }
 
@@ -551,5 +552,13 @@ impl EventLog for MemoryStore {
         let len = state.events.len();
         state.events.retain(|e| e.timestamp >= before);
         Ok((len - state.events.len()) as u64)
+    }
+}
+
+impl crate::ports::HealthProbe for MemoryStore {
+    /// Memory always answers; there are no files.
+    fn probe(&self) -> Result<crate::ports::StorageHealth, StoreError> {
+        drop(self.lock());
+        Ok(crate::ports::StorageHealth::default())
     }
 }

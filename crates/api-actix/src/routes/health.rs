@@ -1,0 +1,142 @@
+//! Health and status (contract §9): public routes for load balancers, monitors and clients.
+
+use crate::error::error_object;
+use crate::state::ApiState;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use kanban_domain::ports::StorageHealth;
+use kanban_domain::time::format_timestamp;
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+/// A database that takes longer than this to answer a health check is reported as an issue.
+const SLOW_DATABASE: Duration = Duration::from_millis(250);
+/// How long a health check waits for the database before calling it down.
+const PATIENCE: Duration = Duration::from_secs(3);
+
+pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/health", web::get().to(health))
+        .route("/health/detailed", web::get().to(detailed))
+        .route("/api/health/simple", web::get().to(simple))
+        .route("/api/status", web::get().to(status));
+}
+
+/// One round trip to storage: its answer, or why not, and how long it took.
+async fn probe(state: &ApiState) -> (Result<StorageHealth, String>, Duration) {
+    let started = Instant::now();
+    let health = state.services.repositories.health.clone();
+    let outcome = tokio::time::timeout(PATIENCE, web::block(move || health.probe())).await;
+    let result = match outcome {
+        Ok(Ok(Ok(health))) => Ok(health),
+        Ok(Ok(Err(error))) => Err(error.to_string()),
+        Ok(Err(error)) => Err(error.to_string()),
+        Err(_) => Err(format!("no answer within {} s", PATIENCE.as_secs())),
+    };
+    (result, started.elapsed())
+}
+
+fn cors(state: &ApiState) -> &'static str {
+    if state.config.cors.origins.is_empty() {
+        "disabled"
+    } else {
+        "enabled"
+    }
+}
+
+/// `GET /health`: 200 when the database answers, else 503 with `status: "unhealthy"` (and the
+/// error envelope, as for every failed request).
+async fn health(state: web::Data<ApiState>) -> HttpResponse {
+    let (result, _) = probe(&state).await;
+    match result {
+        Ok(_) => HttpResponse::Ok().json(json!({
+            "status": "healthy", "websocket": "available", "cors": cors(&state),
+        })),
+        Err(cause) => {
+            let status = StatusCode::SERVICE_UNAVAILABLE;
+            let error = error_object(status, "The database does not answer");
+            tracing::error!(error_id = %error["error_id"], %cause, "health check failed");
+            HttpResponse::build(status).json(json!({
+                "status": "unhealthy", "websocket": "available", "cors": cors(&state),
+                "error": error,
+            }))
+        }
+    }
+}
+
+/// The process's resident memory in MB, from `/proc/self/status` (Linux).
+pub(crate) fn rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: f64 = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
+}
+
+/// `GET /health/detailed`: the database's answer and latency, file sizes, memory, uptime and live
+/// connections, and the issues found (`status` is `healthy`, `degraded` or `unhealthy`).
+async fn detailed(state: web::Data<ApiState>) -> HttpResponse {
+    let (result, latency) = probe(&state).await;
+    let latency_ms = latency.as_secs_f64() * 1000.0;
+    let mut issues = Vec::new();
+    let (database, unhealthy) = match &result {
+        Ok(health) => {
+            if latency > SLOW_DATABASE {
+                issues.push(format!("the database took {latency_ms:.0} ms to answer"));
+            }
+            (
+                json!({
+                    "status": "healthy", "latency_ms": latency_ms,
+                    "size_bytes": health.size_bytes, "wal_size_bytes": health.wal_size_bytes,
+                }),
+                false,
+            )
+        }
+        Err(cause) => {
+            issues.push(format!("the database does not answer: {cause}"));
+            (
+                json!({"status": "unhealthy", "latency_ms": latency_ms, "size_bytes": null, "wal_size_bytes": null}),
+                true,
+            )
+        }
+    };
+    let status = match (unhealthy, issues.is_empty()) {
+        (true, _) => "unhealthy",
+        (false, true) => "healthy",
+        (false, false) => "degraded",
+    };
+    let body = json!({
+        "status": status,
+        "timestamp": format_timestamp(&chrono::Utc::now()),
+        "uptime_seconds": state.started.elapsed().as_secs_f64(),
+        "database": database,
+        "memory": {"rss_mb": rss_mb()},
+        "websocket": {"active_connections": state.live.connection_count()},
+        "issues": issues,
+    });
+    if unhealthy {
+        HttpResponse::ServiceUnavailable().json(body)
+    } else {
+        HttpResponse::Ok().json(body)
+    }
+}
+
+/// `GET /api/health/simple`: the process answers (no database round trip).
+async fn simple() -> HttpResponse {
+    HttpResponse::Ok()
+        .json(json!({"status": "ok", "timestamp": format_timestamp(&chrono::Utc::now())}))
+}
+
+/// `GET /api/status`: what this server offers.
+async fn status(state: web::Data<ApiState>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({
+        "status": "operational",
+        "version": state.config.version,
+        "websocket_available": true,
+        "endpoints": {"boards": "/api/boards", "tickets": "/api/tickets", "websocket": "/ws/connect"},
+    }))
+}
