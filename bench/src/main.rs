@@ -127,7 +127,13 @@ async fn run(cli: &Cli) -> Result<(), BoxError> {
         results.push(
             measured(
                 &server,
-                workloads::get("GET /", format!("{base}/"), connections, duration, &http),
+                workloads::get(
+                    "GET /health",
+                    format!("{base}/health"),
+                    connections,
+                    duration,
+                    &http,
+                ),
             )
             .await,
         );
