@@ -337,6 +337,35 @@ pub struct Repositories {
     pub health: Arc<dyn HealthProbe>,
 }
 
+impl Repositories {
+    /// Every port served by one store that implements them all (what each adapter is).
+    pub fn of<S>(store: Arc<S>) -> Self
+    where
+        S: BoardRepository
+            + TicketRepository
+            + CommentRepository
+            + HistoryRepository
+            + EventLog
+            + UserRepository
+            + TokenStore
+            + SessionStore
+            + HealthProbe
+            + 'static,
+    {
+        Self {
+            boards: store.clone(),
+            tickets: store.clone(),
+            comments: store.clone(),
+            history: store.clone(),
+            events: store.clone(),
+            users: store.clone(),
+            tokens: store.clone(),
+            sessions: store.clone(),
+            health: store,
+        }
+    }
+}
+
 impl std::fmt::Debug for Repositories {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Repositories").finish_non_exhaustive()

@@ -235,18 +235,7 @@ impl SqliteStore {
 
     /// The store as the set of ports the services take.
     pub fn repositories(&self) -> Repositories {
-        let store = Arc::new(self.clone());
-        Repositories {
-            boards: store.clone(),
-            tickets: store.clone(),
-            comments: store.clone(),
-            history: store.clone(),
-            events: store.clone(),
-            users: store.clone(),
-            tokens: store.clone(),
-            sessions: store.clone(),
-            health: store,
-        }
+        Repositories::of(Arc::new(self.clone()))
     }
 
     pub(crate) fn pool(&self) -> &Pool<Manager> {
