@@ -140,3 +140,73 @@ async fn status(state: web::Data<ApiState>) -> HttpResponse {
         "endpoints": {"boards": "/api/boards", "tickets": "/api/tickets", "websocket": "/ws/connect"},
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::auth::crypto::real_crypto;
+    use crate::live::LiveConfig;
+    use crate::state::{ApiConfig, ApiState};
+    use actix_web::test;
+    use kanban_domain::StoreError;
+    use kanban_domain::ports::{HealthProbe, Repositories, StorageHealth};
+    use kanban_domain::services::{AccountPolicy, Services};
+    use std::sync::Arc;
+
+    /// Storage that does not answer.
+    struct Down;
+
+    impl HealthProbe for Down {
+        fn probe(&self) -> Result<StorageHealth, StoreError> {
+            Err(StoreError::internal(std::io::Error::other(
+                "unable to open database file",
+            )))
+        }
+    }
+
+    fn state_with(health: Arc<dyn HealthProbe>) -> ApiState {
+        let repositories = Repositories {
+            health,
+            ..kanban_domain::memory::repositories()
+        };
+        let services = Services::new(
+            repositories,
+            real_crypto().unwrap(),
+            AccountPolicy::default(),
+            Arc::new(kanban_domain::SystemClock),
+        );
+        ApiState::build(services, LiveConfig::default(), ApiConfig::default()).unwrap()
+    }
+
+    #[actix_web::test]
+    async fn health_is_503_unhealthy_when_the_database_does_not_answer() {
+        let app = test::init_service(crate::build_app(state_with(Arc::new(Down)))).await;
+        let request = test::TestRequest::get()
+            .uri("/health")
+            .peer_addr("127.0.0.1:1".parse().unwrap());
+        let response = test::call_service(&app, request.to_request()).await;
+        assert_eq!(response.status(), 503);
+        let body: serde_json::Value = test::read_body_json(response).await;
+        assert_eq!(body["status"], "unhealthy");
+        assert_eq!(body["error"]["code"], "UNAVAILABLE");
+        assert!(
+            body["error"]["error_id"]
+                .as_str()
+                .unwrap()
+                .starts_with("err_")
+        );
+        let detailed = test::TestRequest::get()
+            .uri("/health/detailed")
+            .peer_addr("127.0.0.1:1".parse().unwrap());
+        let response = test::call_service(&app, detailed.to_request()).await;
+        assert_eq!(response.status(), 503);
+        let body: serde_json::Value = test::read_body_json(response).await;
+        assert_eq!(body["status"], "unhealthy");
+        assert_eq!(body["database"]["status"], "unhealthy");
+        assert!(
+            body["issues"][0]
+                .as_str()
+                .unwrap()
+                .contains("does not answer")
+        );
+    }
+}
