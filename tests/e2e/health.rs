@@ -1,11 +1,23 @@
 //! Health and status routes (contract §9): public, with real checks.
 
-use kanban_e2e::{TestApp, on_both_backends};
+use kanban_api_actix::ApiConfig;
+use kanban_e2e::{TestApp, on_both_backends, test_config};
 use reqwest::{Method, StatusCode};
 
 on_both_backends!(health_routes_answer_without_a_token);
 
+/// A server whose memory threshold is `mb` (the test process hosts many servers, so its resident
+/// memory says nothing about one of them).
+async fn with_threshold(app: &TestApp, mb: u32) -> TestApp {
+    let config = ApiConfig {
+        memory_threshold_mb: mb,
+        ..test_config()
+    };
+    TestApp::spawn_with(app.backend(), config).await
+}
+
 async fn health_routes_answer_without_a_token(app: TestApp) {
+    let app = with_threshold(&app, 1_000_000).await;
     let health = app.send(app.anonymous(Method::GET, "/health")).await;
     assert_eq!(health.status, StatusCode::OK);
     assert_eq!(health.body["status"], "healthy");
@@ -26,6 +38,22 @@ async fn health_routes_answer_without_a_token(app: TestApp) {
     assert_eq!(body["websocket"]["active_connections"], 1);
     assert!(body["memory"]["rss_mb"].as_f64().unwrap() > 1.0);
     assert_eq!(body["issues"], serde_json::json!([]));
+    let tight = with_threshold(&app, 1).await;
+    let degraded = tight
+        .send(tight.anonymous(Method::GET, "/health/detailed"))
+        .await;
+    assert_eq!(
+        degraded.status,
+        StatusCode::OK,
+        "degraded still answers 200"
+    );
+    assert_eq!(degraded.body["status"], "degraded");
+    assert!(
+        degraded.body["issues"][0]
+            .as_str()
+            .unwrap()
+            .contains("above the 1 MB threshold")
+    );
     if app.store.is_some() {
         assert!(
             body["database"]["size_bytes"].as_u64().unwrap() > 0,
@@ -37,6 +65,21 @@ async fn health_routes_answer_without_a_token(app: TestApp) {
             "memory has no file"
         );
     }
+
+    let memory = app.send(app.anonymous(Method::GET, "/health/memory")).await;
+    assert_eq!(memory.status, StatusCode::OK);
+    assert!(memory.body["current"]["rss_mb"].as_f64().unwrap() > 1.0);
+    assert_eq!(memory.body["threshold_mb"], 1_000_000.0);
+    assert_eq!(memory.body["current"]["over_threshold"], false);
+    assert!(
+        memory.body["history_count"].as_u64().unwrap() >= 1,
+        "the request took a sample"
+    );
+    assert!(
+        memory.body["statistics"]["max_mb"].as_f64().unwrap()
+            >= memory.body["statistics"]["min_mb"].as_f64().unwrap()
+    );
+    assert_eq!(memory.body["leak_detection"]["status"], "insufficient_data");
 
     let simple = app
         .send(app.anonymous(Method::GET, "/api/health/simple"))

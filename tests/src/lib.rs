@@ -240,6 +240,11 @@ impl TestApp {
         Self::start(Backend::Sqlite, config, live, dir, false).await
     }
 
+    /// The adapters this server runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
     /// Opens a WebSocket to `/ws/connect` with `query` (e.g. `?board_id=1`), as the admin.
     pub async fn ws(&self, query: &str) -> ws::WsClient {
         ws::WsClient::connect(&self.ws_url(query))

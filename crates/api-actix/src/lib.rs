@@ -12,6 +12,7 @@ pub mod dto;
 pub mod error;
 pub mod extract;
 pub mod live;
+pub mod memory;
 pub mod middleware;
 pub mod routes;
 pub mod state;
@@ -102,6 +103,14 @@ pub fn start(
         tracing::info!(board_id = %committed.value.board.id, "created the first board");
         state.live.publish(&committed.events);
     }
+    let memory = state.memory.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(memory::SAMPLE_EVERY);
+        loop {
+            tick.tick().await;
+            memory.sample();
+        }
+    });
     let hub = state.live.clone();
     tokio::spawn(async move {
         // Events held back for a missing predecessor wait at most `gap_timeout`.

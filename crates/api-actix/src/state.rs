@@ -20,6 +20,8 @@ pub struct ApiConfig {
     pub cors: CorsConfig,
     /// Reported by `GET /` and `GET /api/status`.
     pub version: String,
+    /// Resident memory above which `GET /health/memory` and `/health/detailed` report an issue.
+    pub memory_threshold_mb: u32,
 }
 
 impl Default for ApiConfig {
@@ -30,6 +32,7 @@ impl Default for ApiConfig {
             rate_limit: RateLimitConfig::default(),
             cors: CorsConfig::default(),
             version: env!("CARGO_PKG_VERSION").to_owned(),
+            memory_threshold_mb: 150,
         }
     }
 }
@@ -49,6 +52,8 @@ pub struct ApiState {
     pub verified: Arc<VerifiedTokens>,
     /// When the state was built: the server's start, for uptime.
     pub started: std::time::Instant,
+    /// The resident-memory samples of `GET /health/memory`.
+    pub memory: Arc<crate::memory::MemoryHistory>,
 }
 
 impl std::fmt::Debug for ApiState {
@@ -76,6 +81,7 @@ impl ApiState {
             limiters,
             verified: Arc::new(VerifiedTokens::default()),
             started: std::time::Instant::now(),
+            memory: Arc::new(crate::memory::MemoryHistory::default()),
         }
     }
 

@@ -103,6 +103,7 @@ pub fn serve(args: &ServeArgs, env: &HashMap<String, String>) -> Result<(), RunE
     let services = services(&store, &settings)?;
     let api = ApiConfig {
         body_limit: settings.http.body_limit_bytes,
+        memory_threshold_mb: settings.health.memory_threshold_mb,
         auth: AuthConfig {
             signing_key,
             issuer: settings.auth.issuer.clone(),

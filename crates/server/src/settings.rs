@@ -33,6 +33,7 @@ pub struct Settings {
     pub environment: String,
     pub live: LiveSection,
     pub events: EventsSection,
+    pub health: HealthSection,
     pub backup: BackupSection,
 }
 
@@ -68,6 +69,13 @@ impl LiveSection {
             ..LiveConfig::default()
         }
     }
+}
+
+/// `[health]`: what the health routes report.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct HealthSection {
+    /// Resident memory (MB) above which the health routes report an issue.
+    pub memory_threshold_mb: u32,
 }
 
 /// `[events]`: the event log that WebSocket clients resume from.
@@ -240,6 +248,10 @@ impl Settings {
                 env.get("RATE_LIMIT_REQUESTS_PER_MINUTE").cloned(),
             )?
             .set_override_option("rate_limit.burst", env.get("RATE_LIMIT_BURST").cloned())?
+            .set_override_option(
+                "health.memory_threshold_mb",
+                env.get("MEMORY_THRESHOLD_MB").cloned(),
+            )?
             .set_override_option("server.host", overrides.host.clone())?
             .set_override_option("server.port", overrides.port.map(i64::from))?
             .set_override_option("database.url", overrides.database_url.clone())?
@@ -414,6 +426,7 @@ mod tests {
                 ("REFRESH_TOKEN_EXPIRE_DAYS", "2"),
                 ("RATE_LIMIT_REQUESTS_PER_MINUTE", "7"),
                 ("RATE_LIMIT_BURST", "9"),
+                ("MEMORY_THRESHOLD_MB", "64"),
                 (
                     "CORS_ORIGINS",
                     r#"["https://a.example", "http://localhost:3000/"]"#,
@@ -430,6 +443,7 @@ mod tests {
             "the key is redacted"
         );
         assert_eq!(settings.auth.access_token_expire_minutes, 5);
+        assert_eq!(settings.health.memory_threshold_mb, 64);
         assert_eq!(settings.auth.refresh_token_expire_days, 2);
         assert_eq!(
             (

@@ -17,6 +17,7 @@ const PATIENCE: Duration = Duration::from_secs(3);
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/health", web::get().to(health))
         .route("/health/detailed", web::get().to(detailed))
+        .route("/health/memory", web::get().to(memory))
         .route("/api/health/simple", web::get().to(simple))
         .route("/api/status", web::get().to(status));
 }
@@ -85,6 +86,12 @@ async fn detailed(state: web::Data<ApiState>) -> HttpResponse {
     let mut issues = Vec::new();
     let (database, unhealthy) = match &result {
         Ok(health) => {
+            let threshold = state.config.memory_threshold_mb;
+            if let Some(rss) = rss_mb().filter(|mb| *mb > f64::from(threshold)) {
+                issues.push(format!(
+                    "resident memory {rss:.0} MB is above the {threshold} MB threshold"
+                ));
+            }
             if latency > SLOW_DATABASE {
                 issues.push(format!("the database took {latency_ms:.0} ms to answer"));
             }
@@ -123,6 +130,24 @@ async fn detailed(state: web::Data<ApiState>) -> HttpResponse {
     } else {
         HttpResponse::Ok().json(body)
     }
+}
+
+/// `GET /health/memory`: resident memory now, its history (the last hour, every 10 s) and trend.
+async fn memory(state: web::Data<ApiState>) -> HttpResponse {
+    let history = &state.memory;
+    let current = history.sample();
+    let threshold = f64::from(state.config.memory_threshold_mb);
+    HttpResponse::Ok().json(json!({
+        "current": {
+            "rss_mb": current,
+            "over_threshold": current.is_some_and(|mb| mb > threshold),
+            "timestamp": format_timestamp(&chrono::Utc::now()),
+        },
+        "threshold_mb": threshold,
+        "history_count": history.count(),
+        "statistics": history.statistics(),
+        "leak_detection": history.leak_detection(),
+    }))
 }
 
 /// `GET /api/health/simple`: the process answers (no database round trip).

@@ -4,6 +4,7 @@ mod auth;
 mod boards;
 mod comments;
 mod health;
+pub(crate) use health::rss_mb;
 mod history;
 mod root;
 mod tickets;
