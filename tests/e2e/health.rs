@@ -94,3 +94,47 @@ async fn health_routes_answer_without_a_token(app: TestApp) {
     assert_eq!(status.body["endpoints"]["websocket"], "/ws/connect");
     ws.close().await;
 }
+
+/// `/health` looks at the database file itself: a file moved away or overwritten with something
+/// that is not a database makes it answer 503, and putting the file back makes it healthy again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_is_unavailable_while_the_database_file_is_unreadable() {
+    let app = TestApp::spawn(kanban_e2e::Backend::Sqlite).await;
+    let path = app.database_path().unwrap();
+    let aside = path.with_extension("aside");
+    let health = || async { app.send(app.anonymous(Method::GET, "/health")).await };
+    assert_eq!(health().await.status, StatusCode::OK);
+
+    std::fs::rename(&path, &aside).unwrap();
+    let gone = health().await;
+    assert_eq!(gone.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(gone.body["status"], "unhealthy");
+    assert_eq!(gone.code(), "UNAVAILABLE");
+    let detailed = app
+        .send(app.anonymous(Method::GET, "/health/detailed"))
+        .await;
+    assert_eq!(detailed.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(detailed.body["database"]["status"], "unhealthy");
+    assert_eq!(
+        detailed.body["issues"],
+        serde_json::json!(["the database does not answer"])
+    );
+
+    std::fs::rename(&aside, &path).unwrap();
+    assert_eq!(health().await.status, StatusCode::OK);
+
+    let original = std::fs::read(&path).unwrap();
+    let mut garbled = original.clone();
+    garbled[..16].copy_from_slice(b"not a database!!");
+    std::fs::write(&path, &garbled).unwrap();
+    let corrupt = health().await;
+    assert_eq!(corrupt.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(corrupt.body["status"], "unhealthy");
+    let error = corrupt.body["error"]["message"].as_str().unwrap();
+    assert!(
+        !error.contains(path.to_str().unwrap()),
+        "no file paths in answers: {error}"
+    );
+    std::fs::write(&path, &original).unwrap();
+    assert_eq!(health().await.status, StatusCode::OK);
+}

@@ -24,5 +24,6 @@ mod health;
 mod history;
 mod limits;
 mod live;
+mod metrics;
 mod tickets;
 mod users;

@@ -240,6 +240,11 @@ impl TestApp {
         Self::start(Backend::Sqlite, config, live, dir, false).await
     }
 
+    /// The database file, for a server on SQLite.
+    pub fn database_path(&self) -> Option<PathBuf> {
+        self.dir.as_ref().map(|d| d.path().join("kanban.db"))
+    }
+
     /// The adapters this server runs on.
     pub fn backend(&self) -> Backend {
         self.backend

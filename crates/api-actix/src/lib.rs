@@ -13,6 +13,7 @@ pub mod error;
 pub mod extract;
 pub mod live;
 pub mod memory;
+pub mod metrics;
 pub mod middleware;
 pub mod routes;
 pub mod state;
@@ -49,6 +50,7 @@ pub fn build_app(
 > {
     let limiters = state.limiters.clone();
     let cors = cors::cors(&state.config.cors);
+    let metrics = state.metrics.middleware();
     App::new()
         .app_data(web::Data::new(state))
         .app_data(extract::path_config())
@@ -59,6 +61,7 @@ pub fn build_app(
         .wrap(from_fn(middleware::error_envelope))
         .wrap(from_fn(middleware::json_charset))
         .wrap(from_fn(middleware::security_headers))
+        .wrap(metrics)
         .wrap(TracingLogger::<middleware::RequestSpan>::new())
         .wrap(from_fn(middleware::request_id))
         .wrap(NormalizePath::trim())

@@ -5,6 +5,7 @@ use crate::auth::{AuthConfig, RateLimitConfig, RateLimiters, TokenKeys, Verified
 use crate::cors::CorsConfig;
 use crate::error::ApiError;
 use crate::live::{LiveConfig, LiveHub};
+use crate::metrics::{Metrics, MetricsError};
 use kanban_domain::DomainError;
 use kanban_domain::ports::Committed;
 use kanban_domain::services::Services;
@@ -20,6 +21,8 @@ pub struct ApiConfig {
     pub cors: CorsConfig,
     /// Reported by `GET /` and `GET /api/status`.
     pub version: String,
+    /// The deployment's name (`KANBAN_ENV`), reported by `GET /api/health/`.
+    pub environment: String,
     /// Resident memory above which `GET /health/memory` and `/health/detailed` report an issue.
     pub memory_threshold_mb: u32,
 }
@@ -32,6 +35,7 @@ impl Default for ApiConfig {
             rate_limit: RateLimitConfig::default(),
             cors: CorsConfig::default(),
             version: env!("CARGO_PKG_VERSION").to_owned(),
+            environment: "development".to_owned(),
             memory_threshold_mb: 150,
         }
     }
@@ -54,6 +58,8 @@ pub struct ApiState {
     pub started: std::time::Instant,
     /// The resident-memory samples of `GET /health/memory`.
     pub memory: Arc<crate::memory::MemoryHistory>,
+    /// What `GET /metrics` reports.
+    pub metrics: Arc<Metrics>,
 }
 
 impl std::fmt::Debug for ApiState {
@@ -65,7 +71,13 @@ impl std::fmt::Debug for ApiState {
 }
 
 impl ApiState {
-    pub fn new(services: Services, live: Arc<LiveHub>, config: ApiConfig) -> Self {
+    /// # Errors
+    /// When the metrics cannot be registered (a bug).
+    pub fn new(
+        services: Services,
+        live: Arc<LiveHub>,
+        config: ApiConfig,
+    ) -> Result<Self, MetricsError> {
         let auth = &config.auth;
         let keys = Arc::new(TokenKeys::new(
             &auth.signing_key,
@@ -73,7 +85,7 @@ impl ApiState {
             auth.access_token_ttl,
         ));
         let limiters = RateLimiters::new(&config.rate_limit, keys.clone(), services.clock.clone());
-        Self {
+        Ok(Self {
             services,
             live,
             config: Arc::new(config),
@@ -82,25 +94,23 @@ impl ApiState {
             verified: Arc::new(VerifiedTokens::default()),
             started: std::time::Instant::now(),
             memory: Arc::new(crate::memory::MemoryHistory::default()),
-        }
+            metrics: Arc::new(Metrics::new()?),
+        })
     }
 
     /// The state over `services`, with a live hub that continues each board's event sequence
     /// where the event log left it.
     ///
     /// # Errors
-    /// When the event log cannot be read.
+    /// When the event log cannot be read, or the metrics cannot be registered (a bug).
     pub fn build(
         services: Services,
         live: LiveConfig,
         config: ApiConfig,
     ) -> Result<Self, DomainError> {
         let last_seqs = services.repositories.events.last_seqs()?;
-        Ok(Self::new(
-            services,
-            Arc::new(LiveHub::new(live, last_seqs)),
-            config,
-        ))
+        Self::new(services, Arc::new(LiveHub::new(live, last_seqs)), config)
+            .map_err(|e| DomainError::Internal(Box::new(e)))
     }
 
     /// Runs a read use case on the blocking pool: one hop per request, not one per query.
@@ -135,6 +145,7 @@ impl ApiState {
         let committed = self.read(use_case).await?;
         if !committed.events.is_empty() {
             self.live.publish(&committed.events);
+            self.metrics.count_events(&committed.events);
         }
         Ok(committed.value)
     }

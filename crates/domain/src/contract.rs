@@ -16,6 +16,7 @@ mod boards;
 mod comments;
 mod events;
 mod fixtures;
+mod health;
 mod history;
 mod listing;
 mod tickets;
@@ -32,9 +33,10 @@ pub use events::{
     event_seq_per_board_across_write_kinds, event_since_and_bounds,
     events_prune_by_age_and_seq_never_restarts,
 };
+pub use health::health_probe_and_inventory_count_everything;
 pub use history::{
     history_board_activity, history_change_counts, history_column_changes_oldest_first,
-    history_for_ticket_newest_first_with_filter_and_limit,
+    history_for_ticket_newest_first_with_filter_and_limit, history_recent_activity_spans_boards,
 };
 pub use listing::{
     ticket_list_filters_and_pages, ticket_list_orders_by_column_position_priority_and_id,
@@ -80,6 +82,8 @@ pub fn run_all(make: Factory<'_>) {
     history_column_changes_oldest_first(make);
     history_board_activity(make);
     history_change_counts(make);
+    history_recent_activity_spans_boards(make);
+    health_probe_and_inventory_count_everything(make);
     event_seq_per_board_across_write_kinds(make);
     event_since_and_bounds(make);
     events_prune_by_age_and_seq_never_restarts(make);
@@ -117,6 +121,8 @@ macro_rules! contract_tests {
             history_column_changes_oldest_first,
             history_board_activity,
             history_change_counts,
+            history_recent_activity_spans_boards,
+            health_probe_and_inventory_count_everything,
             event_seq_per_board_across_write_kinds,
             event_since_and_bounds,
             events_prune_by_age_and_seq_never_restarts,

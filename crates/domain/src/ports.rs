@@ -272,6 +272,13 @@ pub trait HistoryRepository: Send + Sync {
     /// # Errors
     /// `Internal` when storage fails.
     fn change_counts(&self, since: Timestamp) -> Result<ChangeCounts, StoreError>;
+
+    /// The newest `limit` rows across every board, newest first, each with its ticket's current
+    /// title.
+    ///
+    /// # Errors
+    /// `Internal` when storage fails.
+    fn recent_activity(&self, limit: u32) -> Result<Vec<(HistoryEntry, String)>, StoreError>;
 }
 
 /// Reads and maintenance of the event log (events are appended by the other repositories, in
@@ -313,14 +320,47 @@ pub struct StorageHealth {
     pub wal_size_bytes: Option<u64>,
 }
 
-/// Whether storage answers (health checks).
+/// The state of a store's connection pool, for metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolState {
+    /// Connections open now, busy or idle.
+    pub connections: u32,
+    /// Open connections waiting for work.
+    pub idle: u32,
+    /// The most connections the pool will open.
+    pub max_size: u32,
+}
+
+/// How much a store holds: the counts of the authenticated health overview.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Inventory {
+    pub boards: u64,
+    pub tickets: u64,
+    pub comments: u64,
+    pub users: u64,
+    pub history_entries: u64,
+    /// Tickets per column name across every board (columns of the same name add up), by name.
+    pub tickets_by_column: Vec<(String, u64)>,
+}
+
+/// Whether storage answers, and what it holds (health checks and metrics).
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 pub trait HealthProbe: Send + Sync {
-    /// Makes one round trip to storage and reports its files' sizes.
+    /// Checks that the store is usable (for a file: that it is there and is a database) with
+    /// one round trip, and reports its files' sizes.
     ///
     /// # Errors
     /// `Internal` when storage does not answer.
     fn probe(&self) -> Result<StorageHealth, StoreError>;
+
+    /// The connection pool's state, when the store has a pool. Never blocks.
+    fn pool(&self) -> Option<PoolState>;
+
+    /// Counts of boards, tickets, comments, users and history rows, and tickets per column.
+    ///
+    /// # Errors
+    /// `Internal` when storage fails.
+    fn inventory(&self) -> Result<Inventory, StoreError>;
 }
 
 /// Every port an adapter provides, as the services take them.

@@ -126,6 +126,7 @@ pub fn serve(args: &ServeArgs, env: &HashMap<String, String>) -> Result<(), RunE
         cors: CorsConfig {
             origins: settings.cors.origins.clone(),
         },
+        environment: settings.environment.clone(),
         ..ApiConfig::default()
     };
     tracing::info!(

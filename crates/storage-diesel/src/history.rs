@@ -105,6 +105,21 @@ impl HistoryRepository for SqliteStore {
         })
     }
 
+    fn recent_activity(&self, limit: u32) -> Result<Vec<(HistoryEntry, String)>, StoreError> {
+        self.read(|conn| {
+            let rows: Vec<(HistoryRow, String)> = ticket_history::table
+                .inner_join(tickets::table)
+                .order((ticket_history::changed_at.desc(), ticket_history::id.desc()))
+                .limit(i64::from(limit))
+                .select((HistoryRow::as_select(), tickets::title))
+                .load(conn)?;
+            Ok(rows
+                .into_iter()
+                .map(|(row, title)| (HistoryEntry::from(row), title))
+                .collect())
+        })
+    }
+
     fn change_counts(&self, since: Timestamp) -> Result<ChangeCounts, StoreError> {
         self.read(|conn| {
             let by_field = count_by(conn, "field_name", since)?;

@@ -26,6 +26,7 @@ mod boards;
 mod comments;
 mod error;
 mod events;
+mod health;
 mod history;
 mod maintenance;
 mod pool;

@@ -247,7 +247,12 @@ impl SqliteStore {
         &self.pool
     }
 
-    fn conn(&self) -> Result<PooledConnection<Manager>, StoreError> {
+    /// The database file.
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(crate) fn conn(&self) -> Result<PooledConnection<Manager>, StoreError> {
         self.pool.get().map_err(StoreError::internal)
     }
 
@@ -271,22 +276,6 @@ impl SqliteStore {
         let mut conn = self.conn()?;
         let conn: &mut SqliteConnection = &mut conn;
         conn.transaction(work).map_err(|failure: Failure| failure.0)
-    }
-}
-
-/// Health checks: one query, and the sizes of the database file and its write-ahead log.
-impl kanban_domain::ports::HealthProbe for SqliteStore {
-    fn probe(&self) -> Result<kanban_domain::ports::StorageHealth, StoreError> {
-        let mut conn = self.conn()?;
-        conn.batch_execute("SELECT 1;")
-            .map_err(StoreError::internal)?;
-        let size = |path: &Path| std::fs::metadata(path).ok().map(|m| m.len());
-        let mut wal = self.path.as_os_str().to_owned();
-        wal.push("-wal");
-        Ok(kanban_domain::ports::StorageHealth {
-            size_bytes: size(&self.path),
-            wal_size_bytes: size(Path::new(&wal)),
-        })
     }
 }
 

@@ -31,6 +31,19 @@ struct PlanRow {
     detail: String,
 }
 
+/// Scans that are not the slow kind: an index walked in its order until a `LIMIT` is reached
+/// (the newest rows first), and the whole-table counts of the health overview
+/// (`HealthProbe::inventory`), which are counts by definition and read only a covering index.
+fn walks_an_index_deliberately(sql: &str, detail: &str) -> bool {
+    let ordered_walk = detail.contains(" USING INDEX ") && sql.ends_with("LIMIT ?");
+    let inventory = detail.contains(" USING COVERING INDEX ")
+        && (sql.starts_with("SELECT COUNT(*) FROM `") && !sql.contains(" WHERE ")
+            || sql.starts_with(
+                "SELECT `tickets`.`current_column`, COUNT(*) FROM `tickets` GROUP BY",
+            ));
+    ordered_walk || inventory
+}
+
 #[test]
 fn every_query_of_the_contract_suite_uses_an_index() {
     let dir = tempfile::tempdir().unwrap();
@@ -65,6 +78,7 @@ fn every_query_of_the_contract_suite_uses_an_index() {
                 .and_then(|rest| rest.split_whitespace().next());
             if let Some(table) = scanned
                 && ["tickets", "ticket_history", "comments", "events"].contains(&table)
+                && !walks_an_index_deliberately(sql, detail)
             {
                 offenders.push(format!("{sql}: {detail}"));
             }

@@ -104,7 +104,9 @@ async fn detailed(state: web::Data<ApiState>) -> HttpResponse {
             )
         }
         Err(cause) => {
-            issues.push(format!("the database does not answer: {cause}"));
+            // The cause may name files or SQL: it goes to the log, not to this public answer.
+            tracing::error!(%cause, "detailed health check: the database does not answer");
+            issues.push("the database does not answer".to_owned());
             (
                 json!({"status": "unhealthy", "latency_ms": latency_ms, "size_bytes": null, "wal_size_bytes": null}),
                 true,
@@ -185,6 +187,15 @@ mod tests {
             Err(StoreError::internal(std::io::Error::other(
                 "unable to open database file",
             )))
+        }
+
+        fn pool(&self) -> Option<kanban_domain::ports::PoolState> {
+            None
+        }
+
+        fn inventory(&self) -> Result<kanban_domain::ports::Inventory, StoreError> {
+            self.probe()
+                .map(|_| kanban_domain::ports::Inventory::default())
         }
     }
 

@@ -6,6 +6,8 @@ mod comments;
 mod health;
 pub(crate) use health::rss_mb;
 mod history;
+mod metrics;
+mod overview;
 mod root;
 mod tickets;
 mod users;
@@ -21,6 +23,8 @@ use serde::Serialize;
 pub fn configure(cfg: &mut web::ServiceConfig, limiters: &RateLimiters) {
     root::configure(cfg);
     health::configure(cfg);
+    overview::configure(cfg);
+    metrics::configure(cfg);
     cfg.service(web::scope("/api/auth").configure(|cfg| auth::configure(cfg, limiters)))
         .service(web::scope("/api/users").configure(users::configure))
         .service(web::scope("/api/boards").configure(boards::configure))

@@ -192,3 +192,30 @@ pub fn history_change_counts(make: Factory<'_>) {
     let none = ok(repos.history.change_counts(at(13 * 60)), "counts");
     assert_eq!(none, ChangeCounts::default());
 }
+
+/// The newest rows across every board, newest first, at most `limit`, each with its ticket's
+/// current title.
+pub fn history_recent_activity_spans_boards(make: Factory<'_>) {
+    let repos = make();
+    let a = board(&repos, "A", &["Todo", "Done"], at(0)).value.board;
+    let b = board(&repos, "B", &["Todo", "Done"], at(0)).value.board;
+    let a1 = ticket(&repos, &a, "a1", "Todo", 1.0, at(1));
+    let b1 = ticket(&repos, &b, "b1", "Todo", 1.0, at(2));
+    move_ticket(&repos, &a1, "Done", at(3));
+    move_ticket(&repos, &b1, "Done", at(4));
+
+    let recent = ok(repos.history.recent_activity(3), "recent");
+    let seen: Vec<(&str, &str, Timestamp)> = recent
+        .iter()
+        .map(|(row, title)| (row.field_name.as_str(), title.as_str(), row.changed_at))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("column", "b1", at(4)),
+            ("column", "a1", at(3)),
+            ("status", "b1", at(2)),
+        ]
+    );
+    assert_eq!(ok(repos.history.recent_activity(10), "all").len(), 4);
+}

@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, HashMap};
 
 #[derive(Debug, Default)]
 pub(super) struct Accounts {
-    users: BTreeMap<UserId, (User, PasswordHash)>,
+    pub(super) users: BTreeMap<UserId, (User, PasswordHash)>,
     last_user_id: i64,
     logins: HashMap<LoginId, Login>,
     refresh_tokens: HashMap<SecretDigest, RefreshToken>,

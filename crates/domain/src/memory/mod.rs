@@ -476,6 +476,21 @@ impl HistoryRepository for MemoryStore {
         Ok(rows)
     }
 
+    fn recent_activity(&self, limit: u32) -> Result<Vec<(HistoryEntry, String)>, StoreError> {
+        let state = self.lock();
+        let mut rows: Vec<(HistoryEntry, String)> = state
+            .history
+            .iter()
+            .filter_map(|h| {
+                let ticket = state.tickets.get(&h.ticket_id)?;
+                Some((h.clone(), ticket.title.to_string()))
+            })
+            .collect();
+        rows.sort_by(|a, b| newest_first(&a.0, &b.0));
+        rows.truncate(limit as usize);
+        Ok(rows)
+    }
+
     fn change_counts(&self, since: Timestamp) -> Result<ChangeCounts, StoreError> {
         let state = self.lock();
         let mut by_field: BTreeMap<String, u64> = BTreeMap::new();
@@ -549,5 +564,28 @@ impl crate::ports::HealthProbe for MemoryStore {
     fn probe(&self) -> Result<crate::ports::StorageHealth, StoreError> {
         drop(self.lock());
         Ok(crate::ports::StorageHealth::default())
+    }
+
+    /// Memory has no connection pool.
+    fn pool(&self) -> Option<crate::ports::PoolState> {
+        None
+    }
+
+    fn inventory(&self) -> Result<crate::ports::Inventory, StoreError> {
+        let state = self.lock();
+        let mut by_column: BTreeMap<String, u64> = BTreeMap::new();
+        for ticket in state.tickets.values() {
+            *by_column
+                .entry(ticket.current_column.as_str().to_owned())
+                .or_default() += 1;
+        }
+        Ok(crate::ports::Inventory {
+            boards: state.boards.len() as u64,
+            tickets: state.tickets.len() as u64,
+            comments: state.comments.len() as u64,
+            users: state.accounts.users.len() as u64,
+            history_entries: state.history.len() as u64,
+            tickets_by_column: by_column.into_iter().collect(),
+        })
     }
 }

@@ -104,6 +104,20 @@ impl HistoryService {
         })
     }
 
+    /// The newest `limit` changes across every board, newest first.
+    ///
+    /// # Errors
+    /// `Internal` when storage fails.
+    pub fn recent_activity(&self, limit: u32) -> Result<Vec<Activity>, DomainError> {
+        let now = self.clock.now();
+        Ok(self
+            .history
+            .recent_activity(limit)?
+            .into_iter()
+            .map(|(entry, title)| Activity::of(entry, title, &now))
+            .collect())
+    }
+
     /// Changes of the last `days` days across all boards.
     ///
     /// # Errors

@@ -1,0 +1,17 @@
+//! `GET /metrics`: the Prometheus text exposition (contract §9), public like the health routes.
+
+use crate::state::ApiState;
+use actix_web::{HttpResponse, web};
+
+pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/metrics", web::get().to(metrics));
+}
+
+/// The metrics, with the WebSocket and pool gauges read at scrape time.
+async fn metrics(state: web::Data<ApiState>) -> HttpResponse {
+    let pool = state.services.repositories.health.pool();
+    let body = state.metrics.render(state.live.connection_count(), pool);
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(body)
+}

@@ -1,0 +1,91 @@
+//! [`HealthProbe`]: whether the database answers, its pool's state and what it holds.
+
+use crate::pool::SqliteStore;
+use crate::schema::{boards, comments, ticket_history, tickets, users};
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use kanban_domain::StoreError;
+use kanban_domain::ports::{HealthProbe, Inventory, PoolState, StorageHealth};
+use std::io::Read;
+use std::path::Path;
+
+/// The first 16 bytes of every SQLite 3 database file.
+const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+
+/// Checks that `path` is still a readable SQLite database. Pooled connections keep their file
+/// open, so a file that was removed, replaced, truncated or made unreadable would go unnoticed
+/// by a query alone until a new connection is opened.
+fn check_database_file(path: &Path) -> Result<(), StoreError> {
+    let mut header = [0_u8; 16];
+    std::fs::File::open(path)
+        .and_then(|mut file| file.read_exact(&mut header))
+        .map_err(|error| {
+            StoreError::internal(std::io::Error::new(
+                error.kind(),
+                format!("database file {}: {error}", path.display()),
+            ))
+        })?;
+    if &header == SQLITE_MAGIC {
+        Ok(())
+    } else {
+        Err(StoreError::internal(std::io::Error::other(format!(
+            "{} is not an SQLite database",
+            path.display()
+        ))))
+    }
+}
+
+fn file_size(path: &Path) -> Option<u64> {
+    std::fs::metadata(path).ok().map(|m| m.len())
+}
+
+fn count(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or_default()
+}
+
+impl HealthProbe for SqliteStore {
+    fn probe(&self) -> Result<StorageHealth, StoreError> {
+        check_database_file(self.path())?;
+        let mut conn = self.conn()?;
+        // Reads the schema page, so the round trip touches the file, not only the connection.
+        conn.batch_execute("SELECT count(*) FROM sqlite_schema;")
+            .map_err(StoreError::internal)?;
+        let mut wal = self.path().as_os_str().to_owned();
+        wal.push("-wal");
+        Ok(StorageHealth {
+            size_bytes: file_size(self.path()),
+            wal_size_bytes: file_size(Path::new(&wal)),
+        })
+    }
+
+    fn pool(&self) -> Option<PoolState> {
+        let pool = self.pool();
+        let state = pool.state();
+        Some(PoolState {
+            connections: state.connections,
+            idle: state.idle_connections,
+            max_size: pool.max_size(),
+        })
+    }
+
+    fn inventory(&self) -> Result<Inventory, StoreError> {
+        self.read(|conn| {
+            let tickets_by_column: Vec<(String, i64)> = tickets::table
+                .group_by(tickets::current_column)
+                .select((tickets::current_column, diesel::dsl::count_star()))
+                .order(tickets::current_column)
+                .load(conn)?;
+            Ok(Inventory {
+                boards: count(boards::table.count().get_result(conn)?),
+                tickets: count(tickets::table.count().get_result(conn)?),
+                comments: count(comments::table.count().get_result(conn)?),
+                users: count(users::table.count().get_result(conn)?),
+                history_entries: count(ticket_history::table.count().get_result(conn)?),
+                tickets_by_column: tickets_by_column
+                    .into_iter()
+                    .map(|(column, n)| (column, count(n)))
+                    .collect(),
+            })
+        })
+    }
+}
