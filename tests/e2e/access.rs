@@ -23,6 +23,7 @@ const CLAIM: &str = "AAADU";
 const DELETE_TICKETS: &str = "AADDU";
 /// An agent is not the author of the admin's comment, so the domain refuses it too.
 const DELETE_OTHERS_COMMENT: &str = "AADDU";
+const ANALYSE: &str = "AADDU";
 const ADMINISTER: &str = "ADDDU";
 
 /// The resources one call works on.
@@ -186,6 +187,25 @@ fn rows() -> Vec<Row> {
             READ,
         ),
         (M::GET, "/api/history/stats", none.clone(), READ),
+        (
+            M::POST,
+            "/api/bulk/tickets/move",
+            json!({"ticket_ids": ["{ticket}"], "target_column": "Done"}),
+            ANALYSE,
+        ),
+        (
+            M::POST,
+            "/api/bulk/tickets/priority",
+            json!({"updates": [{"ticket_id": "{ticket}", "priority": 2}]}),
+            ANALYSE,
+        ),
+        (
+            M::POST,
+            "/api/bulk/tickets/assign",
+            json!({"ticket_ids": ["{ticket}"], "assignee": null}),
+            ANALYSE,
+        ),
+        (M::GET, "/api/bulk/operations/status", none.clone(), ANALYSE),
         (M::GET, "/api/auth/me", none.clone(), ACCOUNT),
         (M::PUT, "/api/auth/me", json!({}), ACCOUNT),
         (M::POST, "/api/auth/logout", none.clone(), ACCOUNT),

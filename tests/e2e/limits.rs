@@ -1,5 +1,6 @@
 //! Rate limits trigger at exactly the configured count, answer 429 in the error envelope with
-//! `Retry-After`, and count per user, per address, or per forwarded address from a trusted proxy.
+//! `Retry-After`, and count per user, per address, or per forwarded address from a trusted proxy;
+//! the bulk routes have their own per-user limit.
 
 use kanban_api_actix::{ApiConfig, RateLimitConfig};
 use kanban_domain::Role;
@@ -161,5 +162,56 @@ async fn the_default_limit_counts_per_user_and_per_address() {
     assert_limited(
         &app.send(app.anonymous(Method::GET, "/")).await,
         "the address's sixth",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_requests_are_limited_to_ten_a_minute_per_user() {
+    let app = TestApp::spawn_with(Backend::Memory, limits(|_| {})).await;
+    let board = app
+        .create_board(&json!({"name": "Work", "columns": ["Todo", "Done"]}))
+        .await["id"]
+        .clone();
+    let ticket = app
+        .create_ticket(&json!({"board_id": board, "title": "T"}))
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let status = app.get("/api/bulk/operations/status").await;
+    assert_eq!(
+        status.body["rate_limits"],
+        json!({"enabled": true, "requests_per_minute": 10, "per": "user"})
+    );
+    let move_to = |column: &str| json!({"ticket_ids": [ticket], "target_column": column});
+    for n in 2..=10 {
+        let column = if n % 2 == 0 { "Done" } else { "Todo" };
+        let reply = app.post("/api/bulk/tickets/move", &move_to(column)).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::OK,
+            "request {n}: {:?}",
+            reply.body
+        );
+    }
+    let limited = app.post("/api/bulk/tickets/move", &move_to("Todo")).await;
+    assert_limited(&limited, "the eleventh bulk request");
+    let now = app.get(&format!("/api/tickets/{ticket}")).await;
+    assert_eq!(
+        now.body["current_column"], "Done",
+        "the refused request changed nothing"
+    );
+    assert_eq!(
+        app.get("/api/boards").await.status,
+        StatusCode::OK,
+        "other routes are not limited by it"
+    );
+    let pm = app.user("pam", Role::Pm).await;
+    let other = app
+        .send(app.request_as(&pm, Method::GET, "/api/bulk/operations/status"))
+        .await;
+    assert_eq!(
+        other.status,
+        StatusCode::OK,
+        "another user has its own bucket"
     );
 }

@@ -1,4 +1,4 @@
-//! The HTTP and WebSocket surface end to end: every route of contract §1–§5, §8 and §10 over
+//! The HTTP and WebSocket surface end to end: every route of contract §1–§5, §7, §8 and §10 over
 //! real HTTP, each scenario run once over in-memory adapters and once over a temporary SQLite
 //! file, plus the access control around them: the permission matrix, token forgery, rate limits,
 //! CORS and the trusted-network modes.
@@ -15,6 +15,7 @@ mod access;
 mod anonymous;
 mod auth;
 mod boards;
+mod bulk;
 mod comments;
 mod concurrency;
 mod cors;

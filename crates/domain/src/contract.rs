@@ -12,6 +12,7 @@
 //!
 //! Compiled for this crate's tests and, for other crates, behind the `contract-tests` feature.
 
+mod batch;
 mod boards;
 mod comments;
 mod events;
@@ -23,6 +24,10 @@ mod tickets;
 mod tokens;
 mod users;
 
+pub use batch::{
+    ticket_update_many_applies_every_change_with_history_and_events,
+    ticket_update_many_is_all_or_nothing, ticket_update_many_races_have_one_winner,
+};
 pub use boards::{
     board_create_get_list_first, board_delete_cascades_but_keeps_events,
     board_update_applies_and_checks_version, board_update_refuses_ticket_left_in_removed_column,
@@ -74,6 +79,9 @@ pub fn run_all(make: Factory<'_>) {
     ticket_create_checks_board_version(make);
     ticket_update_is_compare_and_set(make);
     ticket_claims_race_has_one_winner(make);
+    ticket_update_many_applies_every_change_with_history_and_events(make);
+    ticket_update_many_is_all_or_nothing(make);
+    ticket_update_many_races_have_one_winner(make);
     ticket_list_orders_by_column_position_priority_and_id(make);
     ticket_list_filters_and_pages(make);
     ticket_delete_cascades_and_checks_version(make);
@@ -113,6 +121,9 @@ macro_rules! contract_tests {
             ticket_create_checks_board_version,
             ticket_update_is_compare_and_set,
             ticket_claims_race_has_one_winner,
+            ticket_update_many_applies_every_change_with_history_and_events,
+            ticket_update_many_is_all_or_nothing,
+            ticket_update_many_races_have_one_winner,
             ticket_list_orders_by_column_position_priority_and_id,
             ticket_list_filters_and_pages,
             ticket_delete_cascades_and_checks_version,

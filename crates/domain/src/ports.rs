@@ -51,6 +51,17 @@ pub struct Effects {
     pub events: Vec<NewEvent>,
 }
 
+/// A decided change of one ticket as storage applies it: the new state and history, the board
+/// version it was decided against when it depends on the board's columns (moves), and the events
+/// that announce it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TicketChange {
+    pub update: TicketUpdate,
+    /// Checked in the same transaction when given: the board must still be at this version.
+    pub board_version: Option<i64>,
+    pub events: Vec<NewEvent>,
+}
+
 /// Builds the events of a created board once its id is known.
 pub type BoardEvents<'a> = dyn Fn(&Board) -> Vec<NewEvent> + 'a;
 /// Builds the history rows and events of a created ticket once its id is known.
@@ -187,6 +198,16 @@ pub trait TicketRepository: Send + Sync {
         board_version: Option<i64>,
         events: &[NewEvent],
     ) -> Result<Committed<Ticket>, StoreError>;
+
+    /// Applies several decided ticket changes together: every update with its history rows and
+    /// events, in order, in one transaction, each under its ticket's version guard and, when
+    /// given, its board's version guard. The tickets come back in the order of `changes`; the
+    /// events of one board get consecutive sequence numbers. No change means nothing is written.
+    ///
+    /// # Errors
+    /// `Conflict` when any guard fails (a ticket or board whose version moved, or that is gone),
+    /// `Internal` when storage fails; nothing at all is written in any case.
+    fn update_many(&self, changes: &[TicketChange]) -> Result<Committed<Vec<Ticket>>, StoreError>;
 
     /// Deletes a ticket with its comments and history and appends `events`, if it is still at
     /// `expected_version`.

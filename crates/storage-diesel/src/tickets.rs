@@ -2,17 +2,20 @@
 
 use crate::boards::check_board_version;
 use crate::comments::ticket_exists;
-use crate::error::Work;
+use crate::error::{Failure, Work};
 use crate::pool::SqliteStore;
 use crate::rows::{NewTicketRow, TicketChanges, TicketRow, to_db};
 use crate::schema::{board_columns, tickets};
 use crate::{events, history};
 use diesel::prelude::*;
 use kanban_domain::page::PageRequest;
-use kanban_domain::ports::{Committed, TicketEffects, TicketFilter, TicketRepository};
+use kanban_domain::ports::{
+    Committed, TicketChange, TicketEffects, TicketFilter, TicketRepository,
+};
 use kanban_domain::ticket::{NewTicket, TicketUpdate};
 use kanban_domain::values::{AssigneeName, ColumnName};
-use kanban_domain::{NewEvent, StoreError, Ticket, TicketId};
+use kanban_domain::{BoardId, NewEvent, StoreError, Ticket, TicketId};
+use std::collections::HashSet;
 
 /// Why a compare-and-set touched no row: the row is gone, or its version moved.
 fn missed(conn: &mut SqliteConnection, id: TicketId) -> Work<StoreError> {
@@ -78,6 +81,15 @@ pub(crate) fn refresh_positions(conn: &mut SqliteConnection, board: i64) -> Work
     .bind::<diesel::sql_types::BigInt, _>(board)
     .execute(conn)?;
     Ok(())
+}
+
+/// A failed guard of a batch: whatever it found (a moved version, a missing row), the batch was
+/// decided on a view that no longer holds, so it is a conflict.
+fn stale(failure: Failure) -> Failure {
+    match failure.0 {
+        StoreError::NotFound => StoreError::Conflict.into(),
+        _ => failure,
+    }
 }
 
 fn to_i64(n: u64) -> i64 {
@@ -201,6 +213,36 @@ impl TicketRepository for SqliteStore {
             Ok(Committed {
                 value: ticket,
                 events,
+            })
+        })
+    }
+
+    fn update_many(&self, changes: &[TicketChange]) -> Result<Committed<Vec<Ticket>>, StoreError> {
+        if changes.is_empty() {
+            return Ok(Committed {
+                value: Vec::new(),
+                events: Vec::new(),
+            });
+        }
+        self.write(|conn| {
+            let mut tickets = Vec::with_capacity(changes.len());
+            let mut committed = Vec::new();
+            // The board rows cannot change under this transaction's write lock: one check each.
+            let mut boards_checked: HashSet<(BoardId, i64)> = HashSet::new();
+            for change in changes {
+                let ticket = apply_update(conn, &change.update).map_err(stale)?;
+                if let Some(version) = change.board_version
+                    && boards_checked.insert((ticket.board_id, version))
+                {
+                    check_board_version(conn, ticket.board_id, version).map_err(stale)?;
+                }
+                history::append(conn, &change.update.history)?;
+                committed.extend(events::append(conn, &change.events)?);
+                tickets.push(ticket);
+            }
+            Ok(Committed {
+                value: tickets,
+                events: committed,
             })
         })
     }

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod boards;
+pub mod bulk;
 pub mod comments;
 pub mod history;
 pub mod tickets;

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 
 /// An assignee as sent: an empty string means "nobody".
-fn assignee(field: &str, raw: Option<&str>) -> Result<Option<AssigneeName>, FieldError> {
+pub(crate) fn assignee(field: &str, raw: Option<&str>) -> Result<Option<AssigneeName>, FieldError> {
     match raw.map(str::trim) {
         None | Some("") => Ok(None),
         Some(name) => AssigneeName::parse(field, name).map(Some),

@@ -1,7 +1,8 @@
-//! The route table of contract §1–§5, §8 and the service root. One file per resource.
+//! The route table of contract §1–§5, §7, §8 and the service root. One file per resource.
 
 mod auth;
 mod boards;
+mod bulk;
 mod comments;
 mod health;
 pub(crate) use health::rss_mb;
@@ -29,6 +30,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, limiters: &RateLimiters) {
         .service(web::scope("/api/users").configure(users::configure))
         .service(web::scope("/api/boards").configure(boards::configure))
         .service(web::scope("/api/tickets").configure(tickets::configure))
+        .service(
+            web::scope("/api/bulk")
+                .wrap(limiters.bulk_limit())
+                .configure(bulk::configure),
+        )
         .service(web::scope("/api/comments").configure(comments::configure))
         .service(web::scope("/api/history").configure(history::configure))
         .service(web::scope("/ws").configure(ws::configure));

@@ -13,7 +13,7 @@ use crate::ids::{BoardId, CommentId, HistoryId, TicketId};
 use crate::page::PageRequest;
 use crate::ports::{
     BoardEvents, BoardRepository, CommentEvents, CommentRepository, Committed, EventLog,
-    HistoryRepository, Repositories, TicketEffects, TicketFilter, TicketRepository,
+    HistoryRepository, Repositories, TicketChange, TicketEffects, TicketFilter, TicketRepository,
 };
 use crate::ticket::{NewTicket, Ticket, TicketUpdate};
 use crate::time::Timestamp;
@@ -346,6 +346,42 @@ impl TicketRepository for MemoryStore {
         let events = state.append_events(events);
         Ok(Committed {
             value: update.ticket.clone(),
+            events,
+        })
+    }
+
+    fn update_many(&self, changes: &[TicketChange]) -> Result<Committed<Vec<Ticket>>, StoreError> {
+        let mut state = self.lock();
+        // Check every guard before mutating anything, as if the changes were applied in order:
+        // a second change of the same ticket must expect the version the first one leaves.
+        let mut versions: HashMap<TicketId, i64> = HashMap::new();
+        for change in changes {
+            let update = &change.update;
+            let current = match versions.get(&update.ticket.id) {
+                Some(version) => Some(*version),
+                None => state.tickets.get(&update.ticket.id).map(|t| t.version),
+            };
+            if current != Some(update.expected_version) {
+                return Err(StoreError::Conflict);
+            }
+            versions.insert(update.ticket.id, update.ticket.version);
+            if let Some(version) = change.board_version {
+                state
+                    .check_board_version(update.ticket.board_id, version)
+                    .map_err(|_| StoreError::Conflict)?;
+            }
+        }
+        let mut tickets = Vec::with_capacity(changes.len());
+        let mut events = Vec::new();
+        for change in changes {
+            let ticket = change.update.ticket.clone();
+            state.tickets.insert(ticket.id, ticket.clone());
+            state.append_history(&change.update.history);
+            events.extend(state.append_events(&change.events));
+            tickets.push(ticket);
+        }
+        Ok(Committed {
+            value: tickets,
             events,
         })
     }

@@ -4,6 +4,7 @@
 
 mod auth;
 mod boards;
+pub mod bulk;
 mod comments;
 mod events;
 mod history;
@@ -16,6 +17,7 @@ pub use auth::{
     Registration,
 };
 pub use boards::{BoardService, NewBoardInput};
+pub use bulk::{BulkItem, BulkReport, BulkService};
 pub use comments::CommentService;
 pub use history::{BoardActivity, HistoryService};
 pub use sessions::SessionService;
@@ -86,6 +88,7 @@ fn retry_on_conflict<T>(
 pub struct Services {
     pub boards: BoardService,
     pub tickets: TicketService,
+    pub bulk: BulkService,
     pub comments: CommentService,
     pub history: HistoryService,
     pub auth: AuthService,
@@ -105,6 +108,7 @@ impl Services {
         Self {
             boards: BoardService::new(&repositories, clock.clone()),
             tickets: TicketService::new(&repositories, clock.clone()),
+            bulk: BulkService::new(&repositories, clock.clone()),
             comments: CommentService::new(&repositories, clock.clone()),
             history: HistoryService::new(&repositories, clock.clone()),
             auth: AuthService::new(&repositories, crypto.clone(), policy, clock.clone()),

@@ -4,15 +4,14 @@ use super::{Precondition, check_precondition, events, missing, retry_on_conflict
 use crate::actor::Actor;
 use crate::board::Board;
 use crate::error::DomainError;
-use crate::event::NewEvent;
 use crate::ids::{BoardId, TicketId};
 use crate::page::{Page, PageRequest};
 use crate::policy::Permission;
 use crate::ports::{
-    BoardRepository, Committed, Effects, Repositories, TicketFilter, TicketRepository,
+    BoardRepository, Committed, Effects, Repositories, TicketChange, TicketFilter, TicketRepository,
 };
-use crate::ticket::{NewTicket, Ticket, TicketPatch, TicketSummary, TicketUpdate};
-use crate::time::Clock;
+use crate::ticket::{NewTicket, Ticket, TicketPatch, TicketSummary};
+use crate::time::{Clock, Timestamp};
 use crate::values::{AssigneeName, LongText, Priority, TicketTitle};
 use serde::Serialize;
 use std::sync::Arc;
@@ -173,25 +172,19 @@ impl TicketService {
         &self,
         id: TicketId,
         precondition: Option<&Precondition>,
-        guard_board: bool,
-        decide: impl Fn(&Ticket) -> Result<Option<(TicketUpdate, Vec<NewEvent>)>, DomainError>,
+        decide: impl Fn(&Ticket) -> Result<Option<TicketChange>, DomainError>,
     ) -> Result<Committed<Ticket>, DomainError> {
         retry_on_conflict(|| {
             let current = self.get(id)?;
             check_precondition(precondition, current.version)?;
-            let Some((update, events)) = decide(&current)? else {
+            let Some(change) = decide(&current)? else {
                 return Ok(Committed {
                     value: current,
                     events: Vec::new(),
                 });
             };
-            let board_version = if guard_board {
-                Some(self.board(current.board_id)?.version)
-            } else {
-                None
-            };
             self.tickets
-                .update(&update, board_version, &events)
+                .update(&change.update, change.board_version, &change.events)
                 .map_err(missing("Ticket"))
         })
     }
@@ -205,23 +198,8 @@ impl TicketService {
         patch: &TicketPatch,
         precondition: Option<&Precondition>,
     ) -> Result<Committed<Ticket>, DomainError> {
-        self.change(id, precondition, false, |ticket| {
-            actor.require_may_change(ticket)?;
-            if let Some(Some(assignee)) = &patch.assignee
-                && !actor.role().manages()
-                && assignee.as_str() != actor.name()
-            {
-                return Err(DomainError::Forbidden(
-                    "agents may assign tickets only to themselves".into(),
-                ));
-            }
-            Ok(ticket
-                .apply_patch(patch, actor, self.clock.now())
-                .map(|update| {
-                    let event =
-                        events::ticket_updated(&update.ticket, actor, &update.changed_fields());
-                    (update, vec![event])
-                }))
+        self.change(id, precondition, |ticket| {
+            decide_patch(ticket, patch, actor, self.clock.now())
         })
     }
 
@@ -237,17 +215,9 @@ impl TicketService {
         column: &str,
         precondition: Option<&Precondition>,
     ) -> Result<Committed<Ticket>, DomainError> {
-        self.change(id, precondition, true, |ticket| {
-            actor.require_may_change(ticket)?;
+        self.change(id, precondition, |ticket| {
             let board = self.board(ticket.board_id)?;
-            let target = board.resolve_column("column", column)?;
-            Ok(ticket
-                .move_to(&target, actor, self.clock.now())
-                .map(|update| {
-                    let event =
-                        events::ticket_moved(&update.ticket, ticket.current_column.as_str(), actor);
-                    (update, vec![event])
-                }))
+            decide_move(ticket, &board, column, actor, self.clock.now())
         })
     }
 
@@ -275,10 +245,14 @@ impl TicketService {
                 "agents may claim tickets only for themselves".into(),
             ));
         }
-        self.change(id, precondition, false, |ticket| {
+        self.change(id, precondition, |ticket| {
             let update = ticket.claim(&agent, actor, self.clock.now())?;
             let event = events::ticket_claimed(&update.ticket, actor);
-            Ok(Some((update, vec![event])))
+            Ok(Some(TicketChange {
+                update,
+                board_version: None,
+                events: vec![event],
+            }))
         })
     }
 
@@ -294,7 +268,7 @@ impl TicketService {
         precondition: Option<&Precondition>,
     ) -> Result<Committed<Ticket>, DomainError> {
         actor.require(Permission::Claim)?;
-        self.change(id, precondition, false, |ticket| {
+        self.change(id, precondition, |ticket| {
             if ticket.assignee.is_some() && !actor.role().manages() && !ticket.is_assigned_to(actor)
             {
                 return Err(DomainError::Forbidden(
@@ -304,7 +278,11 @@ impl TicketService {
             let previous = ticket.assignee.as_ref().map(|a| a.as_str().to_owned());
             Ok(ticket.release(actor, self.clock.now()).map(|update| {
                 let event = events::ticket_released(&update.ticket, previous.as_deref(), actor);
-                (update, vec![event])
+                TicketChange {
+                    update,
+                    board_version: None,
+                    events: vec![event],
+                }
             }))
         })
     }
@@ -331,4 +309,60 @@ impl TicketService {
             Ok(committed.map(|()| ticket))
         })
     }
+}
+
+/// What `PUT /api/tickets/{id}` (and a bulk priority change or assignment) decides for one
+/// ticket: the changed fields with one `ticket_updated` event, or `None` when nothing differs.
+///
+/// # Errors
+/// `Forbidden` when an agent changes another's ticket or assigns it to someone else.
+pub(super) fn decide_patch(
+    ticket: &Ticket,
+    patch: &TicketPatch,
+    actor: &Actor,
+    at: Timestamp,
+) -> Result<Option<TicketChange>, DomainError> {
+    actor.require_may_change(ticket)?;
+    if let Some(Some(assignee)) = &patch.assignee
+        && !actor.role().manages()
+        && assignee.as_str() != actor.name()
+    {
+        return Err(DomainError::Forbidden(
+            "agents may assign tickets only to themselves".into(),
+        ));
+    }
+    Ok(ticket.apply_patch(patch, actor, at).map(|update| {
+        let event = events::ticket_updated(&update.ticket, actor, &update.changed_fields());
+        TicketChange {
+            update,
+            board_version: None,
+            events: vec![event],
+        }
+    }))
+}
+
+/// What a move (single or bulk) decides for one ticket of `board`: the new column, guarded by
+/// the board version it was resolved against, with one `ticket_moved` event; `None` when the
+/// ticket is in that column already.
+///
+/// # Errors
+/// `Validation` (`invalid_column`) when `board` has no such column, `Forbidden` when an agent
+/// moves another's ticket.
+pub(super) fn decide_move(
+    ticket: &Ticket,
+    board: &Board,
+    column: &str,
+    actor: &Actor,
+    at: Timestamp,
+) -> Result<Option<TicketChange>, DomainError> {
+    actor.require_may_change(ticket)?;
+    let target = board.resolve_column("column", column)?;
+    Ok(ticket.move_to(&target, actor, at).map(|update| {
+        let event = events::ticket_moved(&update.ticket, ticket.current_column.as_str(), actor);
+        TicketChange {
+            update,
+            board_version: Some(board.version),
+            events: vec![event],
+        }
+    }))
 }

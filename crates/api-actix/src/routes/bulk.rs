@@ -1,0 +1,93 @@
+//! `/api/bulk`: moving, re-prioritising and assigning many tickets at once (contract §7).
+//! Each item succeeds or fails on its own; the successful ones are committed together.
+
+use crate::auth::{Authorized, gate};
+use crate::dto::bulk::{
+    BulkAssign, BulkMove, BulkPriority, BulkRateLimit, BulkStatus, MoveReport, Operation,
+    OperationReport,
+};
+use crate::error::ApiError;
+use crate::extract::JsonBody;
+use crate::state::ApiState;
+use actix_web::{HttpResponse, web};
+use kanban_domain::services::bulk::{BULK_OPERATIONS, MAX_BATCH_SIZE};
+use std::time::Instant;
+
+pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/tickets/move").post(move_tickets))
+        .service(web::resource("/tickets/priority").post(set_priorities))
+        .service(web::resource("/tickets/assign").post(assign))
+        .service(web::resource("/operations/status").get(status));
+}
+
+/// Milliseconds since `started`, to the microsecond.
+fn elapsed_ms(started: Instant) -> f64 {
+    (started.elapsed().as_secs_f64() * 1_000_000.0).round() / 1000.0
+}
+
+async fn move_tickets(
+    state: web::Data<ApiState>,
+    actor: Authorized<gate::Analyse>,
+    body: JsonBody<BulkMove>,
+) -> Result<HttpResponse, ApiError> {
+    let started = Instant::now();
+    let (ids, column) = body.into_inner().validate()?;
+    let actor = actor.actor();
+    let report = state
+        .write(move |s| s.bulk.move_tickets(&actor, &ids, &column))
+        .await?;
+    Ok(HttpResponse::Ok().json(MoveReport::of(&report, elapsed_ms(started))))
+}
+
+async fn set_priorities(
+    state: web::Data<ApiState>,
+    actor: Authorized<gate::Analyse>,
+    body: JsonBody<BulkPriority>,
+) -> Result<HttpResponse, ApiError> {
+    let started = Instant::now();
+    let updates = body.into_inner().validate()?;
+    let actor = actor.actor();
+    let report = state
+        .write(move |s| s.bulk.set_priorities(&actor, &updates))
+        .await?;
+    Ok(HttpResponse::Ok().json(OperationReport::of(
+        Operation::Priority,
+        &report,
+        elapsed_ms(started),
+    )))
+}
+
+async fn assign(
+    state: web::Data<ApiState>,
+    actor: Authorized<gate::Analyse>,
+    body: JsonBody<BulkAssign>,
+) -> Result<HttpResponse, ApiError> {
+    let started = Instant::now();
+    let (ids, assignee) = body.into_inner().validate()?;
+    let actor = actor.actor();
+    let report = state
+        .write(move |s| s.bulk.assign(&actor, &ids, assignee.as_ref()))
+        .await?;
+    Ok(HttpResponse::Ok().json(OperationReport::of(
+        Operation::Assignment,
+        &report,
+        elapsed_ms(started),
+    )))
+}
+
+async fn status(
+    state: web::Data<ApiState>,
+    _analyst: Authorized<gate::Analyse>,
+) -> Result<HttpResponse, ApiError> {
+    let limits = &state.config.rate_limit;
+    Ok(HttpResponse::Ok().json(BulkStatus {
+        status: "operational",
+        rate_limits: BulkRateLimit {
+            enabled: limits.enabled,
+            requests_per_minute: limits.bulk_per_minute.max(1),
+            per: "user",
+        },
+        max_batch_size: MAX_BATCH_SIZE,
+        supported_operations: BULK_OPERATIONS,
+    }))
+}
