@@ -35,6 +35,8 @@ pub struct Metrics {
     pool_connections: IntGauge,
     pool_idle: IntGauge,
     pool_max: IntGauge,
+    db_writes: IntCounter,
+    db_transactions: IntCounter,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -108,6 +110,11 @@ impl Metrics {
                 "db_pool_max_connections",
                 "The most database connections the pool opens",
             )?,
+            db_writes: counter("db_writes_total", "Database writes committed or refused")?,
+            db_transactions: counter(
+                "db_transactions_total",
+                "Database write transactions (group commit puts concurrent writes in one)",
+            )?,
             registry,
         })
     }
@@ -141,6 +148,8 @@ impl Metrics {
             self.pool_connections.set(i64::from(pool.connections));
             self.pool_idle.set(i64::from(pool.idle));
             self.pool_max.set(i64::from(pool.max_size));
+            catch_up(&self.db_writes, pool.writes);
+            catch_up(&self.db_transactions, pool.transactions);
         }
         let mut text = Vec::new();
         // Encoding in-memory samples into a Vec cannot fail but for invalid names, which
@@ -149,6 +158,14 @@ impl Metrics {
             tracing::error!(%error, "encoding metrics failed");
         }
         String::from_utf8(text).unwrap_or_default()
+    }
+}
+
+/// Raises `counter` to `total`, a count kept elsewhere (counters only go up).
+fn catch_up(counter: &IntCounter, total: u64) {
+    let seen = counter.get();
+    if total > seen {
+        counter.inc_by(total - seen);
     }
 }
 
@@ -183,6 +200,8 @@ mod tests {
                 connections: 4,
                 idle: 1,
                 max_size: 8,
+                writes: 10,
+                transactions: 4,
             }),
         );
         for line in [
@@ -194,6 +213,8 @@ mod tests {
             "kanban_db_pool_connections 4",
             "kanban_db_pool_idle_connections 1",
             "kanban_db_pool_max_connections 8",
+            "kanban_db_writes_total 10",
+            "kanban_db_transactions_total 4",
         ] {
             assert!(text.lines().any(|l| l == line), "{line} missing in\n{text}");
         }

@@ -350,6 +350,10 @@ pub struct PoolState {
     pub idle: u32,
     /// The most connections the pool will open.
     pub max_size: u32,
+    /// Writes run since start-up, and the transactions that committed them (group commit
+    /// puts concurrent writes in one transaction).
+    pub writes: u64,
+    pub transactions: u64,
 }
 
 /// How much a store holds: the counts of the authenticated health overview.

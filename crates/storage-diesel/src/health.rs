@@ -61,10 +61,13 @@ impl HealthProbe for SqliteStore {
     fn pool(&self) -> Option<PoolState> {
         let pool = self.pool();
         let state = pool.state();
+        let (writes, transactions) = self.writer().counts();
         Some(PoolState {
             connections: state.connections,
             idle: state.idle_connections,
             max_size: pool.max_size(),
+            writes,
+            transactions,
         })
     }
 

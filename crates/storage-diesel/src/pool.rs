@@ -2,6 +2,7 @@
 //! method runs as one unit of work on one pooled connection.
 
 use crate::error::{Failure, StorageError, Work};
+use crate::group_commit::GroupCommit;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
@@ -9,13 +10,13 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use kanban_domain::StoreError;
 use kanban_domain::ports::Repositories;
 use std::path::Path;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The SQL migrations of `migrations/` at the workspace root, compiled into the binary.
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations");
 
-type Manager = ConnectionManager<SqliteConnection>;
+pub(crate) type Manager = ConnectionManager<SqliteConnection>;
 
 /// How the pool is sized and how long a writer waits for the database lock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,11 +80,11 @@ struct Checkpoint {
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: Pool<Manager>,
-    /// Writers of this process queue here before `BEGIN IMMEDIATE`. SQLite admits one writer at a
-    /// time anyway; waiting on a mutex hands the lock over at once, where SQLite's busy handler
-    /// would poll with sleeps of up to 100 ms and leave long latency tails under contention.
-    /// (`busy_timeout` still covers writers of other processes, such as the CLI.)
-    writer: Arc<Mutex<()>>,
+    /// The writers of this process: they share transactions and commits (see `group_commit`).
+    /// SQLite admits one writer at a time anyway; taking turns on a mutex hands the lock over at
+    /// once, where SQLite's busy handler would poll with sleeps of up to 100 ms. (`busy_timeout`
+    /// still covers writers of other processes, such as the CLI.)
+    writer: Arc<GroupCommit>,
     /// The database file, for health checks of its size.
     path: Arc<std::path::PathBuf>,
 }
@@ -115,7 +116,7 @@ const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 /// pages, copying and syncing the database file before that request could answer. A `PASSIVE`
 /// checkpoint never waits for readers or writers. The thread ends within a second of the last
 /// handle of the store being dropped (`alive` then no longer upgrades).
-fn spawn_checkpointer(pool: Pool<Manager>, alive: std::sync::Weak<Mutex<()>>) {
+fn spawn_checkpointer(pool: Pool<Manager>, alive: std::sync::Weak<GroupCommit>) {
     let spawned = std::thread::Builder::new()
         .name("wal-checkpoint".to_owned())
         .spawn(move || {
@@ -193,7 +194,7 @@ impl SqliteStore {
             .test_on_check_out(false)
             .connection_customizer(Box::new(pragmas))
             .build(Manager::new(path))?;
-        let writer = Arc::new(Mutex::new(()));
+        let writer = Arc::new(GroupCommit::default());
         spawn_checkpointer(pool.clone(), Arc::downgrade(&writer));
         Ok(Self {
             pool,
@@ -247,6 +248,10 @@ impl SqliteStore {
         &self.pool
     }
 
+    pub(crate) fn writer(&self) -> &GroupCommit {
+        &self.writer
+    }
+
     /// The database file.
     pub(crate) fn path(&self) -> &Path {
         &self.path
@@ -256,16 +261,15 @@ impl SqliteStore {
         self.pool.get().map_err(StoreError::internal)
     }
 
-    /// Runs `work` in one `BEGIN IMMEDIATE` transaction: it takes the write lock up front (waiting
-    /// up to `busy_timeout` for it), so a write never fails half-way on a lock upgrade, and
-    /// everything it wrote is rolled back when it returns an error.
+    /// Runs `work` in a `BEGIN IMMEDIATE` transaction, shared with the writes running at the same
+    /// time (group commit): it takes the write lock up front (waiting up to `busy_timeout` for
+    /// it), so a write never fails half-way on a lock upgrade; everything `work` wrote is rolled
+    /// back when it returns an error; and it returns only once its transaction has committed.
     pub(crate) fn write<T>(
         &self,
         work: impl FnOnce(&mut SqliteConnection) -> Work<T>,
     ) -> Result<T, StoreError> {
-        let mut conn = self.conn()?;
-        let _writing = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
-        conn.immediate_transaction(work).map_err(StoreError::from)
+        self.writer.write(&self.pool, work)
     }
 
     /// Runs `work` in one read transaction, so its queries see one snapshot.
