@@ -18,6 +18,7 @@ mod events;
 mod fixtures;
 mod history;
 mod listing;
+mod statistics;
 mod tickets;
 mod tokens;
 mod users;
@@ -39,6 +40,7 @@ pub use history::{
 pub use listing::{
     ticket_list_filters_and_pages, ticket_list_orders_by_column_position_priority_and_id,
 };
+pub use statistics::{history_column_entries_since, ticket_timings_in_board_order};
 pub use tickets::{
     ticket_claims_race_has_one_winner, ticket_create_checks_board_version,
     ticket_create_round_trips_with_effects, ticket_delete_cascades_and_checks_version,
@@ -80,6 +82,8 @@ pub fn run_all(make: Factory<'_>) {
     history_column_changes_oldest_first(make);
     history_board_activity(make);
     history_change_counts(make);
+    ticket_timings_in_board_order(make);
+    history_column_entries_since(make);
     event_seq_per_board_across_write_kinds(make);
     event_since_and_bounds(make);
     events_prune_by_age_and_seq_never_restarts(make);
@@ -117,6 +121,8 @@ macro_rules! contract_tests {
             history_column_changes_oldest_first,
             history_board_activity,
             history_change_counts,
+            ticket_timings_in_board_order,
+            history_column_entries_since,
             event_seq_per_board_across_write_kinds,
             event_since_and_bounds,
             events_prune_by_age_and_seq_never_restarts,

@@ -10,6 +10,7 @@ use crate::{events, history};
 use diesel::prelude::*;
 use kanban_domain::page::PageRequest;
 use kanban_domain::ports::{Committed, TicketEffects, TicketFilter, TicketRepository};
+use kanban_domain::statistics::TicketTiming;
 use kanban_domain::ticket::{NewTicket, TicketUpdate};
 use kanban_domain::values::{AssigneeName, ColumnName};
 use kanban_domain::{NewEvent, StoreError, Ticket, TicketId};
@@ -139,6 +140,10 @@ impl TicketRepository for SqliteStore {
                 u64::try_from(total).unwrap_or_default(),
             ))
         })
+    }
+
+    fn timings(&self, filter: &TicketFilter) -> Result<Vec<TicketTiming>, StoreError> {
+        self.read(|conn| crate::statistics::timings(conn, filter))
     }
 
     fn create(

@@ -8,6 +8,7 @@ mod comments;
 mod events;
 mod history;
 mod sessions;
+mod statistics;
 mod tickets;
 mod users;
 
@@ -19,6 +20,7 @@ pub use boards::{BoardService, NewBoardInput};
 pub use comments::CommentService;
 pub use history::{BoardActivity, HistoryService};
 pub use sessions::SessionService;
+pub use statistics::{MAX_REALTIME_IDS, StatisticsService};
 pub use tickets::{BoardTickets, NewTicketInput, TicketListQuery, TicketService};
 pub use users::{AccountUpdate, UserAdminUpdate, UserService};
 
@@ -91,6 +93,7 @@ pub struct Services {
     pub auth: AuthService,
     pub users: UserService,
     pub sessions: SessionService,
+    pub statistics: StatisticsService,
     pub repositories: Repositories,
     pub clock: Arc<dyn Clock>,
 }
@@ -110,6 +113,7 @@ impl Services {
             auth: AuthService::new(&repositories, crypto.clone(), policy, clock.clone()),
             users: UserService::new(&repositories, crypto.clone(), clock.clone()),
             sessions: SessionService::new(&repositories, crypto, policy.session_ttl, clock.clone()),
+            statistics: StatisticsService::new(&repositories, clock.clone()),
             repositories,
             clock,
         }
