@@ -24,6 +24,7 @@ const DELETE_TICKETS: &str = "AADDU";
 /// An agent is not the author of the admin's comment, so the domain refuses it too.
 const DELETE_OTHERS_COMMENT: &str = "AADDU";
 const ADMINISTER: &str = "ADDDU";
+const ANALYSE: &str = "AADDU";
 
 /// The resources one call works on.
 struct Fixture {
@@ -186,6 +187,72 @@ fn rows() -> Vec<Row> {
             READ,
         ),
         (M::GET, "/api/history/stats", none.clone(), READ),
+        (
+            M::GET,
+            "/api/statistics/boards/{board}/statistics",
+            none.clone(),
+            ANALYSE,
+        ),
+        (
+            M::GET,
+            "/api/statistics/tickets/{ticket}/statistics",
+            none.clone(),
+            ANALYSE,
+        ),
+        (
+            M::GET,
+            "/api/statistics/boards/{board}/performance?days=7",
+            none.clone(),
+            ANALYSE,
+        ),
+        (
+            M::GET,
+            "/api/statistics/boards/{board}/tickets/colors",
+            none.clone(),
+            ANALYSE,
+        ),
+        (
+            M::GET,
+            "/api/statistics/boards/{board}/tickets/colors/realtime?ticket_ids={ticket}",
+            none.clone(),
+            ANALYSE,
+        ),
+        (
+            M::GET,
+            "/api/statistics/boards/{board}/column/Done/statistics",
+            none.clone(),
+            ANALYSE,
+        ),
+        (
+            M::GET,
+            "/api/statistics/boards/{board}/drag-drop/metrics",
+            none.clone(),
+            ANALYSE,
+        ),
+        (
+            M::GET,
+            "/api/statistics/drag-drop/metrics/all",
+            none.clone(),
+            ANALYSE,
+        ),
+        (
+            M::POST,
+            "/api/statistics/drag-drop/metrics/clear",
+            none.clone(),
+            ADMINISTER,
+        ),
+        (
+            M::POST,
+            "/api/statistics/statistics/cache/clear",
+            none.clone(),
+            ADMINISTER,
+        ),
+        (
+            M::GET,
+            "/api/statistics/statistics/health",
+            none.clone(),
+            ANALYSE,
+        ),
         (M::GET, "/api/auth/me", none.clone(), ACCOUNT),
         (M::PUT, "/api/auth/me", json!({}), ACCOUNT),
         (M::POST, "/api/auth/logout", none.clone(), ACCOUNT),

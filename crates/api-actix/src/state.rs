@@ -3,6 +3,7 @@
 
 use crate::auth::{AuthConfig, RateLimitConfig, RateLimiters, TokenKeys, VerifiedTokens};
 use crate::cors::CorsConfig;
+use crate::drag_drop::MoveMetrics;
 use crate::error::ApiError;
 use crate::live::{LiveConfig, LiveHub};
 use kanban_domain::DomainError;
@@ -54,6 +55,8 @@ pub struct ApiState {
     pub started: std::time::Instant,
     /// The resident-memory samples of `GET /health/memory`.
     pub memory: Arc<crate::memory::MemoryHistory>,
+    /// Counts and durations of ticket moves since start-up (the drag-drop metrics).
+    pub moves: Arc<MoveMetrics>,
 }
 
 impl std::fmt::Debug for ApiState {
@@ -82,6 +85,7 @@ impl ApiState {
             verified: Arc::new(VerifiedTokens::default()),
             started: std::time::Instant::now(),
             memory: Arc::new(crate::memory::MemoryHistory::default()),
+            moves: Arc::new(MoveMetrics::default()),
         }
     }
 

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod boards;
 pub mod comments;
 pub mod history;
+pub mod statistics;
 pub mod tickets;
 
 use crate::error::ApiError;

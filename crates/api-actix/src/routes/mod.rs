@@ -1,4 +1,4 @@
-//! The route table of contract §1–§5, §8 and the service root. One file per resource.
+//! The route table of contract §1–§6, §8, §9 and the service root. One file per resource.
 
 mod auth;
 mod boards;
@@ -7,6 +7,7 @@ mod health;
 pub(crate) use health::rss_mb;
 mod history;
 mod root;
+mod statistics;
 mod tickets;
 mod users;
 mod ws;
@@ -27,6 +28,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, limiters: &RateLimiters) {
         .service(web::scope("/api/tickets").configure(tickets::configure))
         .service(web::scope("/api/comments").configure(comments::configure))
         .service(web::scope("/api/history").configure(history::configure))
+        .service(web::scope("/api/statistics").configure(statistics::configure))
         .service(web::scope("/ws").configure(ws::configure));
 }
 

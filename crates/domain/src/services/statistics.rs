@@ -164,3 +164,103 @@ impl StatisticsService {
         Ok(ColumnReport::build(board.id, &column, &times))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actor::{Actor, Role};
+    use crate::services::{AccountPolicy, NewTicketInput, Services};
+    use crate::time::FixedClock;
+    use crate::values::{LongText, Priority, TicketTitle};
+    use chrono::{Duration, TimeZone, Utc};
+
+    fn world() -> (Services, Arc<FixedClock>, BoardId) {
+        let clock = Arc::new(FixedClock::new(
+            Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap(),
+        ));
+        let services = Services::new(
+            crate::memory::repositories(),
+            crate::memory::crypto::insecure_crypto(),
+            AccountPolicy::default(),
+            clock.clone(),
+        );
+        let board = services.boards.ensure_first_board().unwrap().unwrap();
+        (services, clock, board.value.board.id)
+    }
+
+    fn create(services: &Services, board: BoardId) -> TicketId {
+        let input = NewTicketInput {
+            board_id: board,
+            title: TicketTitle::parse("title", "T").unwrap(),
+            description: LongText::empty(),
+            acceptance_criteria: LongText::empty(),
+            priority: Priority::default(),
+            assignee: None,
+            column: Some("In Progress".into()),
+        };
+        let pm = Actor::new("pat", Role::Pm);
+        services.tickets.create(&pm, &input).unwrap().value.id
+    }
+
+    #[test]
+    fn times_run_on_the_clock_and_follow_every_change() {
+        let (services, clock, board) = world();
+        let first = create(&services, board);
+        clock.advance(Duration::minutes(90));
+        create(&services, board);
+        clock.advance(Duration::minutes(30));
+        let stats = services.statistics.board_statistics(board).unwrap();
+        let doing = &stats.column_statistics.0[1];
+        // 7200 and 1800 s.
+        assert_eq!(doing.ticket_count, 2);
+        assert_eq!(doing.mean_time_seconds, 4500.0);
+        assert_eq!(doing.max_time_seconds, 7200.0);
+        let pm = Actor::new("pat", Role::Pm);
+        services
+            .tickets
+            .move_ticket(&pm, first, "Done", None)
+            .unwrap();
+        let after = services.statistics.board_statistics(board).unwrap();
+        assert_eq!(after.column_statistics.0[1].ticket_count, 1);
+        assert_eq!(after.column_statistics.0[4].ticket_count, 1);
+        let ticket = services.statistics.ticket_statistics(first).unwrap();
+        assert_eq!(ticket.column_transitions, 1);
+        assert_eq!(ticket.total_age_seconds, 7200.0);
+        let perf = services.statistics.performance(board, 1).unwrap();
+        assert_eq!(perf.tickets_completed, 1);
+        assert_eq!(perf.average_completion_time_seconds, 7200.0);
+    }
+
+    #[test]
+    fn unknown_boards_tickets_and_columns() {
+        let (services, _, board) = world();
+        let nowhere = BoardId::new(4242);
+        let s = &services.statistics;
+        assert!(matches!(
+            s.board_statistics(nowhere),
+            Err(DomainError::NotFound("Board"))
+        ));
+        assert!(matches!(
+            s.performance(nowhere, 30),
+            Err(DomainError::NotFound("Board"))
+        ));
+        assert!(matches!(
+            s.ticket_statistics(TicketId::new(4242)),
+            Err(DomainError::NotFound("Ticket"))
+        ));
+        assert!(matches!(
+            s.column_statistics(board, "Nope"),
+            Err(DomainError::NotFound("Column"))
+        ));
+        assert!(matches!(
+            s.ticket_colors(board, Some("Nope")),
+            Err(DomainError::Validation(errors)) if errors[0].field == "column"
+        ));
+        let ids: Vec<TicketId> = (1..=51).map(TicketId::new).collect();
+        assert!(matches!(
+            s.realtime_colors(board, &ids),
+            Err(DomainError::Validation(errors)) if errors[0].field == "ticket_ids"
+        ));
+        assert!(s.realtime_colors(board, &ids[..50]).is_ok());
+    }
+}
