@@ -215,10 +215,9 @@ impl TicketStatistics {
             seconds: seconds_between(&ticket.column_entered_at, &now).max(0.0),
         };
         let (z, class) = column.classify(&timed);
-        let peers: Vec<f64> = column
+        let peers: &[f64] = column
             .column(&ticket.current_column)
-            .map(|c| c.seconds.clone())
-            .unwrap_or_default();
+            .map_or(&[], |c| c.seconds.as_slice());
         let age = seconds_between(&ticket.created_at, &now).max(0.0);
         Self {
             ticket_id: ticket.id,
@@ -231,7 +230,7 @@ impl TicketStatistics {
             total_age_days: round3(age / DAY),
             column_transitions,
             z_score: z.map(round3),
-            percentile_rank: round3(percentile_rank(timed.seconds, &peers)),
+            percentile_rank: round3(percentile_rank(timed.seconds, peers)),
             color_classification: class,
             is_outlier: is_outlier(z),
         }
