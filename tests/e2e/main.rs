@@ -1,4 +1,4 @@
-//! The HTTP and WebSocket surface end to end: every route of contract §1–§5, §7, §8 and §10 over
+//! The HTTP and WebSocket surface end to end: every route of contract §1–§10 over
 //! real HTTP, each scenario run once over in-memory adapters and once over a temporary SQLite
 //! file, plus the access control around them: the permission matrix, token forgery, rate limits,
 //! CORS and the trusted-network modes.
@@ -26,5 +26,6 @@ mod history;
 mod limits;
 mod live;
 mod metrics;
+mod statistics;
 mod tickets;
 mod users;

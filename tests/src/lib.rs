@@ -19,8 +19,9 @@ use kanban_api_actix::auth::crypto::real_crypto;
 use kanban_api_actix::live::LiveConfig;
 use kanban_api_actix::{ApiConfig, ApiState, RateLimitConfig, ServerSettings};
 use kanban_domain::services::{AccountPolicy, Registration, Services};
+use kanban_domain::time::FixedClock;
 use kanban_domain::values::{Email, Password, Username};
-use kanban_domain::{Role, SystemClock};
+use kanban_domain::{Clock, Role, SystemClock};
 use kanban_storage_diesel::SqliteStore;
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
@@ -112,7 +113,11 @@ pub fn test_config() -> ApiConfig {
     }
 }
 
-fn services_on(backend: Backend, db: Option<&Path>) -> (Services, Option<SqliteStore>) {
+fn services_on(
+    backend: Backend,
+    db: Option<&Path>,
+    clock: Arc<dyn Clock>,
+) -> (Services, Option<SqliteStore>) {
     let crypto = real_crypto().expect("argon2 parameters");
     let (repositories, store) = match (backend, db) {
         (Backend::Sqlite, Some(path)) => {
@@ -123,12 +128,7 @@ fn services_on(backend: Backend, db: Option<&Path>) -> (Services, Option<SqliteS
         }
         _ => (kanban_domain::memory::repositories(), None),
     };
-    let services = Services::new(
-        repositories,
-        crypto,
-        AccountPolicy::default(),
-        Arc::new(SystemClock),
-    );
+    let services = Services::new(repositories, crypto, AccountPolicy::default(), clock);
     (services, store)
 }
 
@@ -183,7 +183,20 @@ impl TestApp {
             Backend::Memory => None,
             Backend::Sqlite => Some(tempfile::tempdir().expect("temporary directory")),
         };
-        Self::start(backend, config, live, dir, true).await
+        Self::start(backend, config, live, dir, Arc::new(SystemClock), true).await
+    }
+
+    /// A server whose "now" is `clock`, which the test moves with `clock.advance(…)`: tickets
+    /// created, moved and measured at instants the test chose. Access tokens live ten years on
+    /// that clock, so advancing it does not log anyone out.
+    pub async fn spawn_with_clock(backend: Backend, clock: Arc<FixedClock>) -> Self {
+        let mut config = test_config();
+        config.auth.access_token_ttl = chrono::Duration::days(3650);
+        let dir = match backend {
+            Backend::Memory => None,
+            Backend::Sqlite => Some(tempfile::tempdir().expect("temporary directory")),
+        };
+        Self::start(backend, config, LiveConfig::default(), dir, clock, true).await
     }
 
     async fn start(
@@ -191,10 +204,11 @@ impl TestApp {
         config: ApiConfig,
         live: LiveConfig,
         dir: Option<tempfile::TempDir>,
+        clock: Arc<dyn Clock>,
         bootstrap: bool,
     ) -> Self {
         let db: Option<PathBuf> = dir.as_ref().map(|d| d.path().join("kanban.db"));
-        let (services, store) = services_on(backend, db.as_deref());
+        let (services, store) = services_on(backend, db.as_deref(), clock);
         let state = ApiState::build(services, live, config).expect("read the event log");
         if bootstrap {
             create_account(&state, "admin", Role::Admin).await;
@@ -233,11 +247,12 @@ impl TestApp {
         );
         let config = (*self.state.config).clone();
         let live = self.state.live.config().clone();
+        let clock = self.state.services.clock.clone();
         self.state.live.shut_down();
         self.handle.stop(true).await;
         let dir = self.dir.take();
         drop(self);
-        Self::start(Backend::Sqlite, config, live, dir, false).await
+        Self::start(Backend::Sqlite, config, live, dir, clock, false).await
     }
 
     /// The database file, for a server on SQLite.
@@ -393,6 +408,41 @@ macro_rules! on_both_backends {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn sqlite() {
                     super::$scenario($crate::TestApp::spawn($crate::Backend::Sqlite).await).await;
+                }
+            }
+        )*
+    };
+}
+
+/// The instant a [`TestApp::spawn_with_clock`] scenario starts at: 2026-11-02T09:00:00.000Z.
+pub fn fixed_clock() -> Arc<FixedClock> {
+    use chrono::TimeZone;
+    let start = chrono::Utc
+        .with_ymd_and_hms(2026, 11, 2, 9, 0, 0)
+        .single()
+        .expect("a valid instant");
+    Arc::new(FixedClock::new(start))
+}
+
+/// Like [`on_both_backends!`] for an `async fn scenario(app: TestApp, clock: Arc<FixedClock>)`
+/// whose server runs on that clock (starting at [`fixed_clock`]).
+#[macro_export]
+macro_rules! on_both_backends_with_clock {
+    ($($scenario:ident),* $(,)?) => {
+        $(
+            mod $scenario {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn in_memory() {
+                    let clock = $crate::fixed_clock();
+                    let app = $crate::TestApp::spawn_with_clock($crate::Backend::Memory, clock.clone()).await;
+                    super::$scenario(app, clock).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let clock = $crate::fixed_clock();
+                    let app = $crate::TestApp::spawn_with_clock($crate::Backend::Sqlite, clock.clone()).await;
+                    super::$scenario(app, clock).await;
                 }
             }
         )*

@@ -8,6 +8,7 @@
 
 pub mod auth;
 pub mod cors;
+pub mod drag_drop;
 pub mod dto;
 pub mod error;
 pub mod extract;

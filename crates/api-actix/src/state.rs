@@ -3,6 +3,7 @@
 
 use crate::auth::{AuthConfig, RateLimitConfig, RateLimiters, TokenKeys, VerifiedTokens};
 use crate::cors::CorsConfig;
+use crate::drag_drop::MoveMetrics;
 use crate::error::ApiError;
 use crate::live::{LiveConfig, LiveHub};
 use crate::metrics::{Metrics, MetricsError};
@@ -60,6 +61,8 @@ pub struct ApiState {
     pub memory: Arc<crate::memory::MemoryHistory>,
     /// What `GET /metrics` reports.
     pub metrics: Arc<Metrics>,
+    /// Counts and durations of ticket moves since start-up (the drag-drop metrics).
+    pub moves: Arc<MoveMetrics>,
 }
 
 impl std::fmt::Debug for ApiState {
@@ -94,6 +97,7 @@ impl ApiState {
             verified: Arc::new(VerifiedTokens::default()),
             started: std::time::Instant::now(),
             memory: Arc::new(crate::memory::MemoryHistory::default()),
+            moves: Arc::new(MoveMetrics::default()),
             metrics: Arc::new(Metrics::new()?),
         })
     }

@@ -20,6 +20,7 @@ mod fixtures;
 mod health;
 mod history;
 mod listing;
+mod statistics;
 mod tickets;
 mod tokens;
 mod users;
@@ -46,6 +47,7 @@ pub use history::{
 pub use listing::{
     ticket_list_filters_and_pages, ticket_list_orders_by_column_position_priority_and_id,
 };
+pub use statistics::{history_column_entries_since, ticket_timings_in_board_order};
 pub use tickets::{
     ticket_claims_race_has_one_winner, ticket_create_checks_board_version,
     ticket_create_round_trips_with_effects, ticket_delete_cascades_and_checks_version,
@@ -92,6 +94,8 @@ pub fn run_all(make: Factory<'_>) {
     history_change_counts(make);
     history_recent_activity_spans_boards(make);
     health_probe_and_inventory_count_everything(make);
+    ticket_timings_in_board_order(make);
+    history_column_entries_since(make);
     event_seq_per_board_across_write_kinds(make);
     event_since_and_bounds(make);
     events_prune_by_age_and_seq_never_restarts(make);
@@ -134,6 +138,8 @@ macro_rules! contract_tests {
             history_change_counts,
             history_recent_activity_spans_boards,
             health_probe_and_inventory_count_everything,
+            ticket_timings_in_board_order,
+            history_column_entries_since,
             event_seq_per_board_across_write_kinds,
             event_since_and_bounds,
             events_prune_by_age_and_seq_never_restarts,

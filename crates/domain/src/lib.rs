@@ -23,6 +23,7 @@ pub mod page;
 pub mod policy;
 pub mod ports;
 pub mod services;
+pub mod statistics;
 pub mod ticket;
 pub mod time;
 pub mod values;

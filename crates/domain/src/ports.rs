@@ -23,6 +23,7 @@ use crate::event::{Event, NewEvent};
 use crate::history::{ChangeCounts, HistoryEntry, HistoryField, NewHistory};
 use crate::ids::{BoardId, CommentId, TicketId};
 use crate::page::PageRequest;
+use crate::statistics::{ColumnEntry, TicketTiming};
 use crate::ticket::{NewTicket, Ticket, TicketUpdate};
 use crate::time::Timestamp;
 use crate::values::{AssigneeName, ColumnName};
@@ -173,6 +174,13 @@ pub trait TicketRepository: Send + Sync {
         page: Option<PageRequest>,
     ) -> Result<(Vec<Ticket>, u64), StoreError>;
 
+    /// Where each ticket matching `filter` is and since when (what the statistics need, without
+    /// the texts), in board order like [`TicketRepository::list`].
+    ///
+    /// # Errors
+    /// `Internal` when storage fails.
+    fn timings(&self, filter: &TicketFilter) -> Result<Vec<TicketTiming>, StoreError>;
+
     /// Creates a ticket with the history rows and events `effects` builds from it, atomically,
     /// if its board is still at `board_version` (so its column still exists).
     ///
@@ -300,6 +308,19 @@ pub trait HistoryRepository: Send + Sync {
     /// # Errors
     /// `Internal` when storage fails.
     fn recent_activity(&self, limit: u32) -> Result<Vec<(HistoryEntry, String)>, StoreError>;
+
+    /// The moves of a board's tickets into `column` (`column` rows whose new value is exactly
+    /// its name) at or after `since`, oldest first (ties by row id), each with the ticket's
+    /// creation instant.
+    ///
+    /// # Errors
+    /// `Internal` when storage fails.
+    fn column_entries(
+        &self,
+        board_id: BoardId,
+        column: &ColumnName,
+        since: Timestamp,
+    ) -> Result<Vec<ColumnEntry>, StoreError>;
 }
 
 /// Reads and maintenance of the event log (events are appended by the other repositories, in

@@ -9,6 +9,8 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text, Timestamp as SqlTimestamp};
 use kanban_domain::history::ChangeCounts;
 use kanban_domain::ports::HistoryRepository;
+use kanban_domain::statistics::ColumnEntry;
+use kanban_domain::values::ColumnName;
 use kanban_domain::{
     BoardId, HistoryEntry, HistoryField, NewHistory, StoreError, TicketId, Timestamp,
 };
@@ -133,5 +135,14 @@ impl HistoryRepository for SqliteStore {
                 by_day,
             })
         })
+    }
+
+    fn column_entries(
+        &self,
+        board_id: BoardId,
+        column: &ColumnName,
+        since: Timestamp,
+    ) -> Result<Vec<ColumnEntry>, StoreError> {
+        self.read(|conn| crate::statistics::column_entries(conn, board_id, column, since))
     }
 }

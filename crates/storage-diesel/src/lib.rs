@@ -36,6 +36,7 @@ mod query_plans;
 mod rows;
 mod schema;
 mod sessions;
+mod statistics;
 mod tickets;
 mod tokens;
 mod users;

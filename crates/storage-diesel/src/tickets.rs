@@ -12,6 +12,7 @@ use kanban_domain::page::PageRequest;
 use kanban_domain::ports::{
     Committed, TicketChange, TicketEffects, TicketFilter, TicketRepository,
 };
+use kanban_domain::statistics::TicketTiming;
 use kanban_domain::ticket::{NewTicket, TicketUpdate};
 use kanban_domain::values::{AssigneeName, ColumnName};
 use kanban_domain::{BoardId, NewEvent, StoreError, Ticket, TicketId};
@@ -151,6 +152,10 @@ impl TicketRepository for SqliteStore {
                 u64::try_from(total).unwrap_or_default(),
             ))
         })
+    }
+
+    fn timings(&self, filter: &TicketFilter) -> Result<Vec<TicketTiming>, StoreError> {
+        self.read(|conn| crate::statistics::timings(conn, filter))
     }
 
     fn create(

@@ -6,6 +6,7 @@ pub mod boards;
 pub mod bulk;
 pub mod comments;
 pub mod history;
+pub mod statistics;
 pub mod tickets;
 
 use crate::error::ApiError;

@@ -2,6 +2,7 @@
 //! Each item succeeds or fails on its own; the successful ones are committed together.
 
 use crate::auth::{Authorized, gate};
+use crate::drag_drop::MoveKind;
 use crate::dto::bulk::{
     BulkAssign, BulkMove, BulkPriority, BulkRateLimit, BulkStatus, MoveReport, Operation,
     OperationReport,
@@ -36,6 +37,15 @@ async fn move_tickets(
     let report = state
         .write(move |s| s.bulk.move_tickets(&actor, &ids, &column))
         .await?;
+    // The drag-drop metrics count each ticket of a bulk move, with the request's time shared
+    // among them.
+    let each = started.elapsed() / u32::try_from(report.items.len().max(1)).unwrap_or(u32::MAX);
+    for item in &report.items {
+        let board = item.before.as_ref().map(|ticket| ticket.board_id);
+        state
+            .moves
+            .record(board, MoveKind::BulkMove, item.succeeded(), each);
+    }
     Ok(HttpResponse::Ok().json(MoveReport::of(&report, elapsed_ms(started))))
 }
 

@@ -1,4 +1,4 @@
-//! The route table of contract §1–§5, §7, §8 and the service root. One file per resource.
+//! The route table of contract §1–§9 and the service root. One file per resource.
 
 mod auth;
 mod boards;
@@ -10,6 +10,7 @@ mod history;
 mod metrics;
 mod overview;
 mod root;
+mod statistics;
 mod tickets;
 mod users;
 mod ws;
@@ -37,6 +38,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, limiters: &RateLimiters) {
         )
         .service(web::scope("/api/comments").configure(comments::configure))
         .service(web::scope("/api/history").configure(history::configure))
+        .service(web::scope("/api/statistics").configure(statistics::configure))
         .service(web::scope("/ws").configure(ws::configure));
 }
 

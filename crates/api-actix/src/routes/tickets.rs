@@ -2,13 +2,17 @@
 
 use super::{message, with_etag};
 use crate::auth::{Authorized, gate};
+use crate::drag_drop::MoveKind;
 use crate::dto::tickets::{ClaimQuery, CreateTicket, ListTickets, MoveTicket, UpdateTicket};
 use crate::error::ApiError;
 use crate::extract::{IfMatch, JsonBody, QueryParams};
 use crate::state::ApiState;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, web};
-use kanban_domain::{Ticket, TicketId};
+use kanban_domain::ports::Committed;
+use kanban_domain::services::Services;
+use kanban_domain::{BoardId, DomainError, Ticket, TicketId};
+use std::time::Instant;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("").get(list).post(create))
@@ -96,13 +100,42 @@ async fn move_ticket(
     let id = TicketId::new(id.into_inner());
     let column = body.into_inner().column;
     let actor = actor.actor();
-    let ticket = state
+    let started = Instant::now();
+    let moved = state
         .write(move |s| {
-            s.tickets
-                .move_ticket(&actor, id, &column, if_match.as_ref())
+            let outcome = s
+                .tickets
+                .move_ticket(&actor, id, &column, if_match.as_ref());
+            Ok::<_, ApiError>(with_board(s, id, outcome))
         })
-        .await?;
-    Ok(ticket_response(StatusCode::OK, &ticket))
+        .await;
+    let (outcome, board) = match moved {
+        Ok((outcome, board)) => (outcome.map_err(ApiError::from), board),
+        Err(error) => (Err(error), None),
+    };
+    state
+        .moves
+        .record(board, MoveKind::Move, outcome.is_ok(), started.elapsed());
+    Ok(ticket_response(StatusCode::OK, &outcome?))
+}
+
+/// A move's outcome with the board it concerns, for the drag-drop metrics: a failed move is
+/// counted on its ticket's board when the ticket exists. Events are published only on success.
+fn with_board(
+    s: &Services,
+    id: TicketId,
+    outcome: Result<Committed<Ticket>, DomainError>,
+) -> Committed<(Result<Ticket, DomainError>, Option<BoardId>)> {
+    match outcome {
+        Ok(committed) => committed.map(|ticket| {
+            let board = ticket.board_id;
+            (Ok(ticket), Some(board))
+        }),
+        Err(error) => Committed {
+            value: (Err(error), s.tickets.get(id).ok().map(|t| t.board_id)),
+            events: Vec::new(),
+        },
+    }
 }
 
 async fn claim(

@@ -3,6 +3,7 @@
 
 mod accounts;
 pub mod crypto;
+mod statistics;
 
 use crate::board::{Board, BoardUpdate, BoardView, NewBoard};
 use crate::comment::{Comment, NewComment};
@@ -15,8 +16,10 @@ use crate::ports::{
     BoardEvents, BoardRepository, CommentEvents, CommentRepository, Committed, EventLog,
     HistoryRepository, Repositories, TicketChange, TicketEffects, TicketFilter, TicketRepository,
 };
+use crate::statistics::{ColumnEntry, TicketTiming};
 use crate::ticket::{NewTicket, Ticket, TicketUpdate};
 use crate::time::Timestamp;
+use crate::values::ColumnName;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -294,6 +297,11 @@ impl TicketRepository for MemoryStore {
         Ok((items, total))
     }
 
+    fn timings(&self, filter: &TicketFilter) -> Result<Vec<TicketTiming>, StoreError> {
+        let (tickets, _) = TicketRepository::list(self, filter, None)?;
+        Ok(tickets.iter().map(TicketTiming::of).collect())
+    }
+
     fn create(
         &self,
         new: &NewTicket,
@@ -547,6 +555,20 @@ impl HistoryRepository for MemoryStore {
             by_user: by_user.into_iter().collect(),
             by_day: by_day.into_iter().collect(),
         })
+    }
+
+    fn column_entries(
+        &self,
+        board_id: BoardId,
+        column: &ColumnName,
+        since: Timestamp,
+    ) -> Result<Vec<ColumnEntry>, StoreError> {
+        Ok(statistics::column_entries(
+            &self.lock(),
+            board_id,
+            column,
+            since,
+        ))
     }
 }
 

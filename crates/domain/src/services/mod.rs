@@ -9,6 +9,7 @@ mod comments;
 mod events;
 mod history;
 mod sessions;
+mod statistics;
 mod tickets;
 mod users;
 
@@ -21,6 +22,7 @@ pub use bulk::{BulkItem, BulkReport, BulkService};
 pub use comments::CommentService;
 pub use history::{BoardActivity, HistoryService};
 pub use sessions::SessionService;
+pub use statistics::{MAX_REALTIME_IDS, StatisticsService};
 pub use tickets::{BoardTickets, NewTicketInput, TicketListQuery, TicketService};
 pub use users::{AccountUpdate, UserAdminUpdate, UserService};
 
@@ -94,6 +96,7 @@ pub struct Services {
     pub auth: AuthService,
     pub users: UserService,
     pub sessions: SessionService,
+    pub statistics: StatisticsService,
     pub repositories: Repositories,
     pub clock: Arc<dyn Clock>,
 }
@@ -114,6 +117,7 @@ impl Services {
             auth: AuthService::new(&repositories, crypto.clone(), policy, clock.clone()),
             users: UserService::new(&repositories, crypto.clone(), clock.clone()),
             sessions: SessionService::new(&repositories, crypto, policy.session_ttl, clock.clone()),
+            statistics: StatisticsService::new(&repositories, clock.clone()),
             repositories,
             clock,
         }
