@@ -66,6 +66,7 @@ impl Default for PageRequest {
 
 /// One page of a list, with what a client needs to page through it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub total: u64,

@@ -8,6 +8,11 @@ use std::fmt;
 /// A login name: 3–50 characters of ASCII letters, digits, `_` and `-`, kept in lower case so
 /// `Ann` and `ann` are the same account.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(min_length = 3, max_length = 50, pattern = "^[a-z0-9_-]+$")
+)]
 pub struct Username(String);
 
 impl Username {
@@ -51,6 +56,8 @@ impl Username {
 /// An e-mail address, kept in lower case: one `@`, a non-empty local part, a domain with a dot,
 /// no spaces or control characters, at most 254 characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(max_length = 254))]
 pub struct Email(String);
 
 impl Email {

@@ -17,6 +17,8 @@ pub const DEFAULT_COLUMNS: [&str; 5] = [
 /// A column name: 1–100 characters after trimming. Two names are the same column when they are
 /// equal ignoring case.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
 pub struct ColumnName(String);
 
 impl ColumnName {
@@ -58,6 +60,8 @@ impl Serialize for ColumnName {
 
 /// A board's columns: 1–50 names, unique ignoring case, in display order.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 50))]
 pub struct Columns(Vec<ColumnName>);
 
 impl Columns {

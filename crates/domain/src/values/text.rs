@@ -7,6 +7,7 @@ use std::fmt;
 
 macro_rules! text_newtype {
     ($(#[$meta:meta])* $name:ident) => {
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
         pub struct $name(String);
@@ -43,23 +44,28 @@ macro_rules! text_newtype {
 
 text_newtype!(
     /// A board's name: 1–200 characters after trimming.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
     BoardName
 );
 text_newtype!(
     /// A ticket's title: 1–200 characters after trimming.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
     TicketTitle
 );
 text_newtype!(
     /// A comment's text: 1–10,000 characters, not only whitespace; kept as written.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 10000))]
     CommentText
 );
 text_newtype!(
     /// Free text (descriptions, acceptance criteria): up to 20,000 characters, may be empty.
+    #[cfg_attr(feature = "openapi", schema(max_length = 20000))]
     LongText
 );
 text_newtype!(
     /// Who a ticket is assigned to (an agent id or a username): 1–100 characters after trimming,
     /// no control characters.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
     AssigneeName
 );
 
