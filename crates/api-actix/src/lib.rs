@@ -14,6 +14,7 @@ pub mod extract;
 pub mod live;
 pub mod memory;
 pub mod middleware;
+pub mod openapi;
 pub mod routes;
 pub mod state;
 
@@ -62,6 +63,7 @@ pub fn build_app(
         .wrap(TracingLogger::<middleware::RequestSpan>::new())
         .wrap(from_fn(middleware::request_id))
         .wrap(NormalizePath::trim())
+        .wrap(from_fn(middleware::trailing_slash))
 }
 
 async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod boards;
 pub mod comments;
 pub mod history;
+pub mod live;
 pub mod tickets;
 
 use crate::error::ApiError;
@@ -28,6 +29,35 @@ pub enum PriorityInput {
     Number(f64),
     Text(String),
 }
+
+/// A number from 0 to 1000, or such a number as a string (`"2"`, `"2.5"`).
+impl utoipa::PartialSchema for PriorityInput {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+        OneOfBuilder::new()
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::Number)
+                    .minimum(Some(Priority::MIN))
+                    .maximum(Some(Priority::MAX)),
+            )
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    // Whole numbers up to 1000 with optional decimals, as `str::parse` reads them.
+                    .pattern(Some(
+                        r"^[\t\n\x0B\x0C\r ]*(?:0*[0-9]{1,3}(?:\.[0-9]*)?|\.[0-9]+|0*1000(?:\.0*)?)[\t\n\x0B\x0C\r ]*$",
+                    )),
+            )
+            .description(Some(
+                "A number from 0 to 1000, or the same as a numeric string; lower sorts first",
+            ))
+            .examples([serde_json::json!(2.5), serde_json::json!("1")])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for PriorityInput {}
 
 impl PriorityInput {
     pub fn validate(&self, field: &str) -> Result<Priority, FieldError> {

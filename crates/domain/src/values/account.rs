@@ -11,7 +11,7 @@ use std::fmt;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(
     feature = "openapi",
-    schema(min_length = 3, max_length = 50, pattern = "^[a-z0-9_-]+$")
+    schema(min_length = 3, max_length = 50, pattern = "^[A-Za-z0-9_-]+$")
 )]
 pub struct Username(String);
 
@@ -57,7 +57,13 @@ impl Username {
 /// no spaces or control characters, at most 254 characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[cfg_attr(feature = "openapi", schema(max_length = 254))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(
+        max_length = 254,
+        pattern = r"^[\t\n\x0B\x0C\r\x85 \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^@\x00-\x1F\x7F-\x9F \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]{1,64}@[^@.\x00-\x1F\x7F-\x9F \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]+(?:\.[^@.\x00-\x1F\x7F-\x9F \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]+)+[\t\n\x0B\x0C\r\x85 \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
+    )
+)]
 pub struct Email(String);
 
 impl Email {
