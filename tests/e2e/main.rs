@@ -18,6 +18,7 @@ mod boards;
 mod comments;
 mod concurrency;
 mod cors;
+mod docs;
 mod errors;
 mod forgery;
 mod health;

@@ -90,7 +90,16 @@ pub const BEARER: &str = "bearer";
         routes::ws::cleanup,
         routes::ws::broadcast,
     ),
-    components(schemas(ErrorEnvelope, ErrorBody, ErrorCode, ValidationError)),
+    components(schemas(
+        ErrorEnvelope,
+        ErrorBody,
+        ErrorCode,
+        ValidationError,
+        // Referenced from query parameters, whose schemas are not collected on their own.
+        kanban_domain::HistoryField,
+        kanban_domain::values::AssigneeName,
+        crate::dto::OptionalName,
+    )),
     modifiers(&BearerScheme, &CommonErrors),
     tags(
         (name = "service", description = "What the server is and whether it is healthy (public)"),

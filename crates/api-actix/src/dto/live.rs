@@ -19,10 +19,10 @@ pub struct ConnectQuery {
     #[param(minimum = 0, maximum = 9223372036854775807i64)]
     pub since: Option<i64>,
     /// A name for this connection in `/ws/stats`; generated when absent.
-    #[param(max_length = 100)]
+    #[param(value_type = Option<AssigneeName>)]
     pub client_id: Option<String>,
     /// The display name of a tokenless (anonymous) viewer; ignored with a token.
-    #[param(max_length = 100)]
+    #[param(value_type = Option<AssigneeName>)]
     pub username: Option<String>,
     /// An access token (browsers cannot set headers on a WebSocket handshake).
     pub token: Option<String>,
@@ -97,7 +97,9 @@ pub struct CleanupQuery {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct Broadcast {
     /// 1–1000 characters after trimming.
-    #[schema(max_length = 1000, pattern = r"\S")]
+    #[schema(
+        pattern = r"^[\t\n\x0B\x0C\r\x85 \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\t\n\x0B\x0C\r\x85 \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000](?:[\s\S]{0,998}[^\t\n\x0B\x0C\r\x85 \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000])?[\t\n\x0B\x0C\r\x85 \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
+    )]
     pub message: String,
     /// Any JSON value, passed along as `data.data`.
     #[serde(default)]

@@ -59,6 +59,24 @@ impl utoipa::PartialSchema for PriorityInput {
 
 impl utoipa::ToSchema for PriorityInput {}
 
+/// An assignee as sent: a name of 1–100 characters after trimming, or empty (nobody).
+#[derive(Debug)]
+pub struct OptionalName;
+
+impl utoipa::PartialSchema for OptionalName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some(kanban_domain::values::openapi::OPTIONAL_NAME_100))
+            .description(Some(
+                "A name of 1–100 characters after trimming, on one line; empty means nobody",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for OptionalName {}
+
 impl PriorityInput {
     pub fn validate(&self, field: &str) -> Result<Priority, FieldError> {
         match self {

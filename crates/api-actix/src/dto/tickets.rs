@@ -1,6 +1,6 @@
 //! Ticket requests.
 
-use super::{Checker, PriorityInput, in_range, nullable};
+use super::{Checker, OptionalName, PriorityInput, in_range, nullable};
 use crate::error::ApiError;
 use kanban_domain::BoardId;
 use kanban_domain::FieldError;
@@ -38,7 +38,7 @@ pub struct CreateTicket {
     pub priority: Option<PriorityInput>,
     /// Empty or `null`: unassigned.
     #[serde(default)]
-    #[schema(value_type = Option<String>, max_length = 100, pattern = r"^[\t\n\x0B\x0C\r\x85 \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*(?:[^\x00-\x1F\x7F-\x9F \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000](?:[^\x00-\x1F\x7F-\x9F]*[^\x00-\x1F\x7F-\x9F \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000])?)?[\t\n\x0B\x0C\r\x85 \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$")]
+    #[schema(value_type = Option<OptionalName>)]
     pub assignee: Option<String>,
     /// One of the board's columns, in any case; its first column when absent or empty.
     #[serde(default)]
@@ -104,7 +104,7 @@ pub struct UpdateTicket {
     pub priority: Option<Option<PriorityInput>>,
     /// Empty or `null`: unassigned.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, required = false, max_length = 100, pattern = r"^[\t\n\x0B\x0C\r\x85 \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*(?:[^\x00-\x1F\x7F-\x9F \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000](?:[^\x00-\x1F\x7F-\x9F]*[^\x00-\x1F\x7F-\x9F \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000])?)?[\t\n\x0B\x0C\r\x85 \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$")]
+    #[schema(value_type = Option<OptionalName>, required = false)]
     pub assignee: Option<Option<String>>,
     /// Accepted and ignored (the actor is the authenticated user).
     #[serde(default, rename = "created_by")]
@@ -182,10 +182,7 @@ pub struct MoveTicket {
 #[into_params(parameter_in = Query)]
 pub struct ClaimQuery {
     /// Who claims; the caller's username by default. An agent may claim only for itself.
-    #[param(
-        max_length = 100,
-        pattern = r"^[\t\n\x0B\x0C\r\x85 \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*(?:[^\x00-\x1F\x7F-\x9F \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000](?:[^\x00-\x1F\x7F-\x9F]*[^\x00-\x1F\x7F-\x9F \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000])?)?[\t\n\x0B\x0C\r\x85 \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
-    )]
+    #[param(value_type = Option<OptionalName>)]
     pub agent_id: Option<String>,
 }
 
@@ -207,10 +204,7 @@ pub struct ListTickets {
     /// Only tickets in this column (any case).
     pub column: Option<String>,
     /// Only tickets assigned to this name.
-    #[param(
-        max_length = 100,
-        pattern = r"^[\t\n\x0B\x0C\r\x85 \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*(?:[^\x00-\x1F\x7F-\x9F \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000](?:[^\x00-\x1F\x7F-\x9F]*[^\x00-\x1F\x7F-\x9F \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000])?)?[\t\n\x0B\x0C\r\x85 \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
-    )]
+    #[param(value_type = Option<OptionalName>)]
     pub assignee: Option<String>,
     /// From 1.
     #[param(minimum = 1, maximum = 4294967295i64)]

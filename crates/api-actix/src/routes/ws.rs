@@ -31,10 +31,10 @@ pub(super) fn configure(routes: &mut Routes<'_>) {
     tag = "live",
     params(
         ConnectQuery,
-        ("Connection" = String, Header, description = "`Upgrade`"),
-        ("Upgrade" = String, Header, description = "`websocket`"),
-        ("Sec-WebSocket-Version" = String, Header, description = "`13`"),
-        ("Sec-WebSocket-Key" = String, Header, description = "16 random bytes in base64"),
+        ("Connection" = String, Header, pattern = "^[Uu]pgrade$", description = "`Upgrade`"),
+        ("Upgrade" = String, Header, pattern = "^websocket$", description = "`websocket`"),
+        ("Sec-WebSocket-Version" = String, Header, pattern = "^13$", description = "`13`"),
+        ("Sec-WebSocket-Key" = String, Header, pattern = "^[A-Za-z0-9+/]{21}[AQgw]==$", description = "16 random bytes in base64"),
     ),
     responses(
         (status = 101, description = "Switched to the WebSocket protocol; the first frame is `{\"event\": \"connected\", …}`"),

@@ -8,11 +8,6 @@ use std::fmt;
 /// A login name: 3–50 characters of ASCII letters, digits, `_` and `-`, kept in lower case so
 /// `Ann` and `ann` are the same account.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[cfg_attr(
-    feature = "openapi",
-    schema(min_length = 3, max_length = 50, pattern = "^[A-Za-z0-9_-]+$")
-)]
 pub struct Username(String);
 
 impl Username {
@@ -56,14 +51,6 @@ impl Username {
 /// An e-mail address, kept in lower case: one `@`, a non-empty local part, a domain with a dot,
 /// no spaces or control characters, at most 254 characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[cfg_attr(
-    feature = "openapi",
-    schema(
-        max_length = 254,
-        pattern = r"^[\t\n\x0B\x0C\r\x85 \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^@\x00-\x1F\x7F-\x9F \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]{1,64}@[^@.\x00-\x1F\x7F-\x9F \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]+(?:\.[^@.\x00-\x1F\x7F-\x9F \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]+)+[\t\n\x0B\x0C\r\x85 \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
-    )
-)]
 pub struct Email(String);
 
 impl Email {

@@ -17,15 +17,6 @@ pub const DEFAULT_COLUMNS: [&str; 5] = [
 /// A column name: 1–100 characters after trimming. Two names are the same column when they are
 /// equal ignoring case.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[cfg_attr(
-    feature = "openapi",
-    schema(
-        min_length = 1,
-        max_length = 100,
-        pattern = r"^[\t\n\x0B\x0C\r\x85 \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\x00-\x1F\x7F-\x9F \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000](?:[^\x00-\x1F\x7F-\x9F]*[^\x00-\x1F\x7F-\x9F \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000])?[\t\n\x0B\x0C\r\x85 \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
-    )
-)]
 pub struct ColumnName(String);
 
 impl ColumnName {
@@ -68,38 +59,6 @@ impl Serialize for ColumnName {
 /// A board's columns: 1–50 names, unique ignoring case, in display order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Columns(Vec<ColumnName>);
-
-/// 1–50 names, unique (the server also compares them ignoring case).
-#[cfg(feature = "openapi")]
-impl utoipa::PartialSchema for Columns {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        utoipa::openapi::schema::ArrayBuilder::new()
-            .items(utoipa::openapi::Ref::from_schema_name("ColumnName"))
-            .min_items(Some(1))
-            .max_items(Some(Columns::MAX_COLUMNS))
-            .unique_items(true)
-            .description(Some(
-                "A board's columns in display order: 1-50 names, unique ignoring case",
-            ))
-            .examples([serde_json::json!(DEFAULT_COLUMNS)])
-            .into()
-    }
-}
-
-#[cfg(feature = "openapi")]
-impl utoipa::ToSchema for Columns {
-    fn schemas(
-        schemas: &mut Vec<(
-            String,
-            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
-        )>,
-    ) {
-        schemas.push((
-            "ColumnName".to_owned(),
-            <ColumnName as utoipa::PartialSchema>::schema(),
-        ));
-    }
-}
 
 impl Columns {
     pub const MAX_COLUMNS: usize = 50;

@@ -7,11 +7,6 @@ use std::fmt;
 /// A ticket's priority. Lower numbers sort first. Clients send a JSON number or a numeric string;
 /// they get back a string with at least one decimal (`"1.0"`, `"2.5"`).
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[cfg_attr(
-    feature = "openapi",
-    schema(value_type = String, pattern = "^[0-9]+\\.[0-9]+$", examples("1.0", "2.5"))
-)]
 pub struct Priority(f64);
 
 impl Priority {

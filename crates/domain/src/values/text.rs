@@ -7,7 +7,6 @@ use std::fmt;
 
 macro_rules! text_newtype {
     ($(#[$meta:meta])* $name:ident) => {
-        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
         pub struct $name(String);
@@ -44,41 +43,23 @@ macro_rules! text_newtype {
 
 text_newtype!(
     /// A board's name: 1–200 characters after trimming.
-    #[cfg_attr(feature = "openapi", schema(
-        min_length = 1, max_length = 200,
-        pattern = r"^[\t\n\x0B\x0C\r\x85 \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\x00-\x1F\x7F-\x9F \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000](?:[^\x00-\x1F\x7F-\x9F]*[^\x00-\x1F\x7F-\x9F \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000])?[\t\n\x0B\x0C\r\x85 \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
-    ))]
     BoardName
 );
 text_newtype!(
     /// A ticket's title: 1–200 characters after trimming.
-    #[cfg_attr(feature = "openapi", schema(
-        min_length = 1, max_length = 200,
-        pattern = r"^[\t\n\x0B\x0C\r\x85 \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\x00-\x1F\x7F-\x9F \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000](?:[^\x00-\x1F\x7F-\x9F]*[^\x00-\x1F\x7F-\x9F \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000])?[\t\n\x0B\x0C\r\x85 \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
-    ))]
     TicketTitle
 );
 text_newtype!(
     /// A comment's text: 1–10,000 characters, not only whitespace; kept as written.
-    #[cfg_attr(feature = "openapi", schema(
-        min_length = 1,
-        max_length = 10000,
-        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\t\n\x0B\x0C\r\x85 \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
-    ))]
     CommentText
 );
 text_newtype!(
     /// Free text (descriptions, acceptance criteria): up to 20,000 characters, may be empty.
-    #[cfg_attr(feature = "openapi", schema(max_length = 20000, pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"))]
     LongText
 );
 text_newtype!(
     /// Who a ticket is assigned to (an agent id or a username): 1–100 characters after trimming,
     /// no control characters.
-    #[cfg_attr(feature = "openapi", schema(
-        min_length = 1, max_length = 100,
-        pattern = r"^[\t\n\x0B\x0C\r\x85 \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\x00-\x1F\x7F-\x9F \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000](?:[^\x00-\x1F\x7F-\x9F]*[^\x00-\x1F\x7F-\x9F \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000])?[\t\n\x0B\x0C\r\x85 \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
-    ))]
     AssigneeName
 );
 
