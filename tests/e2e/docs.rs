@@ -86,7 +86,9 @@ async fn the_explorer_is_served_from_the_binary() {
     assert!(links.iter().any(|l| l.ends_with(".css")), "{links:?}");
     for link in &links {
         assert!(
-            !link.starts_with("http://") && !link.starts_with("https://") && !link.starts_with("//"),
+            !link.starts_with("http://")
+                && !link.starts_with("https://")
+                && !link.starts_with("//"),
             "{link} is loaded from another host"
         );
         let path = format!("/docs/{}", link.trim_start_matches("./"));

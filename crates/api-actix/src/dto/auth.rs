@@ -120,7 +120,7 @@ impl From<UpdateUser> for UserAdminUpdate {
 #[into_params(parameter_in = Query)]
 pub struct ListUsers {
     /// From 1.
-    #[param(minimum = 1, maximum = 4294967295i64)]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295i64)]
     pub page: Option<u32>,
     /// 1–100, 50 by default.
     #[param(minimum = 1, maximum = 100)]

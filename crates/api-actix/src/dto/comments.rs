@@ -10,6 +10,7 @@ use serde::Deserialize;
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CreateComment {
     #[schema(minimum = 1, maximum = 9223372036854775807i64)]
+    #[serde(deserialize_with = "super::integer")]
     pub ticket_id: i64,
     #[schema(value_type = CommentText)]
     pub text: String,

@@ -89,7 +89,7 @@ impl ConnectQuery {
 #[into_params(parameter_in = Query)]
 pub struct CleanupQuery {
     /// Idle for at least this many seconds; 300 by default.
-    #[param(minimum = 0, maximum = 4294967295i64)]
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4294967295i64)]
     pub timeout_seconds: Option<u32>,
 }
 

@@ -22,6 +22,45 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
+/// An id in a JSON body: an integer, or a number without a fractional part (`7.0`), which JSON
+/// (and JSON Schema) count as the same integer. Strings and fractions are a `type_error`.
+pub(crate) fn integer<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    struct Integer;
+
+    impl serde::de::Visitor<'_> for Integer {
+        type Value = i64;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an integer")
+        }
+
+        fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<i64, E> {
+            Ok(value)
+        }
+
+        fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<i64, E> {
+            i64::try_from(value).map_err(|_| {
+                E::invalid_value(serde::de::Unexpected::Unsigned(value), &"a 64-bit integer")
+            })
+        }
+
+        #[expect(
+            clippy::cast_possible_truncation,
+            reason = "whole numbers within the i64 range convert exactly"
+        )]
+        fn visit_f64<E: serde::de::Error>(self, value: f64) -> Result<i64, E> {
+            // 2^63 is the first f64 above i64::MAX.
+            if value.fract() == 0.0 && value >= -(2f64.powi(63)) && value < 2f64.powi(63) {
+                Ok(value as i64)
+            } else {
+                Err(E::invalid_type(serde::de::Unexpected::Float(value), &self))
+            }
+        }
+    }
+
+    deserializer.deserialize_any(Integer)
+}
+
 /// A priority as clients send it: a JSON number or a numeric string.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged, expecting = "a number or a numeric string")]

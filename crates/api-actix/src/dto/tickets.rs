@@ -24,6 +24,7 @@ fn assignee(field: &str, raw: Option<&str>) -> Result<Option<AssigneeName>, Fiel
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateTicket {
     #[schema(minimum = 1, maximum = 9223372036854775807i64)]
+    #[serde(deserialize_with = "super::integer")]
     pub board_id: i64,
     #[schema(value_type = TicketTitle)]
     pub title: String,
@@ -207,7 +208,7 @@ pub struct ListTickets {
     #[param(value_type = Option<OptionalName>)]
     pub assignee: Option<String>,
     /// From 1.
-    #[param(minimum = 1, maximum = 4294967295i64)]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295i64)]
     pub page: Option<u32>,
     /// 1–100, 50 by default.
     #[param(minimum = 1, maximum = 100)]

@@ -92,7 +92,8 @@ async fn login(
     token_pair(&state, grant)
 }
 
-/// Trades a refresh token for new tokens; the presented one is revoked. Reusing a revoked refresh token revokes the whole login.
+/// Trades a refresh token for new tokens; the presented one is revoked. Reusing a revoked refresh
+/// token revokes the whole login.
 #[utoipa::path(
     post,
     path = "/api/auth/refresh",

@@ -227,7 +227,9 @@ async fn columns(
     ))
 }
 
-/// Replaces a board's columns (pm, admin). A column that still holds tickets cannot be removed unless `move_to` says where they go; a rename here is a remove plus an add (use `/columns/rename`).
+/// Replaces a board's columns (pm, admin). A column that still holds tickets cannot be removed
+/// unless `move_to` says where they go; a rename here is a remove plus an add (use
+/// `/columns/rename`).
 #[utoipa::path(
     put,
     path = "/api/boards/{board_id}/columns",

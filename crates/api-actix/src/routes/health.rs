@@ -45,6 +45,8 @@ fn cors(state: &ApiState) -> &'static str {
     }
 }
 
+/// `GET /health`: 200 when the database answers, else 503 with `status: "unhealthy"` (and the
+/// error envelope, as for every failed request).
 #[utoipa::path(
     get,
     path = "/health",
@@ -55,8 +57,6 @@ fn cors(state: &ApiState) -> &'static str {
         (status = 503, description = "The database does not answer", body = crate::openapi::health::Unhealthy),
     ),
 )]
-/// `GET /health`: 200 when the database answers, else 503 with `status: "unhealthy"` (and the
-/// error envelope, as for every failed request).
 async fn health(state: web::Data<ApiState>) -> HttpResponse {
     let (result, _) = probe(&state).await;
     match result {
@@ -89,6 +89,8 @@ pub(crate) fn rss_mb() -> Option<f64> {
     Some(kb / 1024.0)
 }
 
+/// `GET /health/detailed`: the database's answer and latency, file sizes, memory, uptime and live
+/// connections, and the issues found (`status` is `healthy`, `degraded` or `unhealthy`).
 #[utoipa::path(
     get,
     path = "/health/detailed",
@@ -99,8 +101,6 @@ pub(crate) fn rss_mb() -> Option<f64> {
         (status = 503, description = "`unhealthy`: the database does not answer", body = crate::openapi::health::DetailedHealth),
     ),
 )]
-/// `GET /health/detailed`: the database's answer and latency, file sizes, memory, uptime and live
-/// connections, and the issues found (`status` is `healthy`, `degraded` or `unhealthy`).
 async fn detailed(state: web::Data<ApiState>) -> HttpResponse {
     let (result, latency) = probe(&state).await;
     let latency_ms = latency.as_secs_f64() * 1000.0;
@@ -153,6 +153,7 @@ async fn detailed(state: web::Data<ApiState>) -> HttpResponse {
     }
 }
 
+/// `GET /health/memory`: resident memory now, its history (the last hour, every 10 s) and trend.
 #[utoipa::path(
     get,
     path = "/health/memory",
@@ -160,7 +161,6 @@ async fn detailed(state: web::Data<ApiState>) -> HttpResponse {
     tag = "service",
     responses((status = 200, description = "Resident memory, its history and trend", body = crate::openapi::health::MemoryReport)),
 )]
-/// `GET /health/memory`: resident memory now, its history (the last hour, every 10 s) and trend.
 async fn memory(state: web::Data<ApiState>) -> HttpResponse {
     let history = &state.memory;
     let current = history.sample();
@@ -178,6 +178,7 @@ async fn memory(state: web::Data<ApiState>) -> HttpResponse {
     }))
 }
 
+/// `GET /api/health/simple`: the process answers (no database round trip).
 #[utoipa::path(
     get,
     path = "/api/health/simple",
@@ -185,12 +186,12 @@ async fn memory(state: web::Data<ApiState>) -> HttpResponse {
     tag = "service",
     responses((status = 200, description = "The process answers", body = crate::openapi::health::SimpleHealth)),
 )]
-/// `GET /api/health/simple`: the process answers (no database round trip).
 async fn simple() -> HttpResponse {
     HttpResponse::Ok()
         .json(json!({"status": "ok", "timestamp": format_timestamp(&chrono::Utc::now())}))
 }
 
+/// `GET /api/status`: what this server offers.
 #[utoipa::path(
     get,
     path = "/api/status",
@@ -198,7 +199,6 @@ async fn simple() -> HttpResponse {
     tag = "service",
     responses((status = 200, description = "What this server offers", body = crate::openapi::health::ServiceStatus)),
 )]
-/// `GET /api/status`: what this server offers.
 async fn status(state: web::Data<ApiState>) -> HttpResponse {
     HttpResponse::Ok().json(json!({
         "status": "operational",

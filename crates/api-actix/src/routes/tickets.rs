@@ -113,7 +113,8 @@ async fn create(
     Ok(response)
 }
 
-/// Changes a ticket's fields; only sent fields change. Agents change only their own or unassigned tickets.
+/// Changes a ticket's fields; only sent fields change. Agents change only their own or unassigned
+/// tickets.
 #[utoipa::path(
     put,
     path = "/api/tickets/{ticket_id}",

@@ -54,7 +54,8 @@ async fn list(
     Ok(HttpResponse::Ok().json(users))
 }
 
-/// Changes an account's role or active state (admins); deactivating revokes its tokens. An admin cannot demote or deactivate themselves.
+/// Changes an account's role or active state (admins); deactivating revokes its tokens. An admin
+/// cannot demote or deactivate themselves.
 #[utoipa::path(
     put,
     path = "/api/users/{user_id}",

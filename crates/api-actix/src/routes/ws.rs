@@ -23,7 +23,8 @@ pub(super) fn configure(routes: &mut Routes<'_>) {
     routes.resource("/ws/broadcast", |r| r.post(broadcast));
 }
 
-/// Opens the live event stream (WebSocket). Send the access token as `token` (browsers cannot set headers on the handshake) or as a bearer header.
+/// Opens the live event stream (WebSocket). Send the access token as `token` (browsers cannot set
+/// headers on the handshake) or as a bearer header.
 #[utoipa::path(
     get,
     path = "/ws/connect",
@@ -99,6 +100,7 @@ async fn stats(
 struct CleanupReport {
     message: String,
     closed_connections: usize,
+    #[schema(value_type = i64, minimum = 0, maximum = 4294967295i64)]
     timeout_seconds: u32,
 }
 
