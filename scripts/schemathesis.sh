@@ -60,8 +60,8 @@ done
 account=0
 token() {
     account=$((account + 1))
-    "$bin" users create --username "admin$account" --email "admin$account@example.com" \
-        --role admin >/dev/null
+    (cd "$root" && "$bin" users create --username "admin$account" \
+        --email "admin$account@example.com" --role admin >/dev/null)
     curl -fsS -X POST "$base/api/auth/login" -H 'content-type: application/json' \
         -d "{\"username\": \"admin$account\", \"password\": \"$password\"}" |
         python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])'
