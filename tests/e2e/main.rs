@@ -19,6 +19,7 @@ mod bulk;
 mod comments;
 mod concurrency;
 mod cors;
+mod docs;
 mod errors;
 mod forgery;
 mod health;

@@ -23,27 +23,64 @@ pub struct ApiError {
 pub const JSON_UTF8: &str = "application/json; charset=utf-8";
 
 /// One entry of `validation_errors`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ValidationError {
+    /// Where the invalid input was: `body.title`, `body.columns[1]`, `query.page_size`,
+    /// `path.ticket_id`, or `body` for the body as a whole.
+    #[schema(examples("body.title"))]
     pub field: String,
+    #[schema(examples("must not be empty"))]
     pub message: String,
+    /// `json_invalid`, `missing`, `type_error`, `extra_forbidden`, `null_forbidden`,
+    /// `string_too_short`, `string_too_long`, `too_short`, `too_long`, `out_of_range`,
+    /// `value_error`, `invalid_column` or `enum`.
     #[serde(rename = "type")]
+    #[schema(examples("string_too_short"))]
     pub kind: String,
 }
 
-#[derive(Serialize)]
-struct Envelope<'a> {
-    error: Body<'a>,
+/// The body of every non-2xx answer (contract §0).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorEnvelope {
+    pub error: ErrorBody,
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
-    code: &'static str,
-    message: &'a str,
-    error_id: &'a str,
-    timestamp: i64,
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    validation_errors: &'a [ValidationError],
+/// What went wrong.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Follows the status: see [`code_for`].
+    #[schema(value_type = ErrorCode)]
+    pub code: &'static str,
+    /// A sentence for people; a 500 says only `Internal server error`.
+    pub message: String,
+    /// Ties the answer to the server's log line describing it.
+    #[schema(pattern = "^err_[0-9a-f]{16}$", examples("err_5dddb95157504095"))]
+    pub error_id: String,
+    /// When, in Unix seconds.
+    pub timestamp: i64,
+    /// Only on 422: every invalid input.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false)]
+    pub validation_errors: Vec<ValidationError>,
+}
+
+/// The envelope's `code`s (documentation of [`code_for`]'s values).
+#[derive(Debug, Clone, Copy, utoipa::ToSchema)]
+#[schema(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    BadRequest,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    Conflict,
+    PreconditionFailed,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationError,
+    RateLimited,
+    InternalError,
+    Unavailable,
 }
 
 /// The envelope's `code` for a status.
@@ -177,13 +214,13 @@ impl ApiError {
         validation_errors: &[ValidationError],
         error_id: &str,
     ) -> HttpResponse {
-        let body = Envelope {
-            error: Body {
+        let body = ErrorEnvelope {
+            error: ErrorBody {
                 code: code_for(status),
-                message,
-                error_id,
+                message: message.to_owned(),
+                error_id: error_id.to_owned(),
                 timestamp: chrono::Utc::now().timestamp(),
-                validation_errors,
+                validation_errors: validation_errors.to_vec(),
             },
         };
         let mut response = HttpResponse::build(status);

@@ -16,6 +16,7 @@ pub mod live;
 pub mod memory;
 pub mod metrics;
 pub mod middleware;
+pub mod openapi;
 pub mod routes;
 pub mod state;
 
@@ -66,6 +67,7 @@ pub fn build_app(
         .wrap(TracingLogger::<middleware::RequestSpan>::new())
         .wrap(from_fn(middleware::request_id))
         .wrap(NormalizePath::trim())
+        .wrap(from_fn(middleware::trailing_slash))
 }
 
 async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {

@@ -22,7 +22,7 @@ pub struct MemoryHistory {
     samples: Mutex<VecDeque<(DateTime<Utc>, f64)>>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct MemoryStatistics {
     pub min_mb: f64,
     pub max_mb: f64,
@@ -30,9 +30,10 @@ pub struct MemoryStatistics {
     pub latest_mb: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct LeakDetection {
     /// `insufficient_data`, `stable` or `suspected`.
+    #[schema(value_type = String, examples("stable"))]
     pub status: &'static str,
     /// The least-squares slope of the samples, in MB per hour (`null` with too few samples).
     pub growth_mb_per_hour: Option<f64>,

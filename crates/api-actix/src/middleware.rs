@@ -18,6 +18,24 @@ pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id"
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestId(pub String);
 
+/// Marks a request whose path ended with `/` before `NormalizePath` trimmed it: `/docs/` serves
+/// Swagger UI, whose page links its files relative to that slash, while `/docs` redirects there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrailingSlash;
+
+/// Remembers a trailing slash for the handlers that care (see [`TrailingSlash`]). Runs outside
+/// `NormalizePath`.
+pub async fn trailing_slash(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let path = req.path();
+    if path.len() > 1 && path.ends_with('/') {
+        req.extensions_mut().insert(TrailingSlash);
+    }
+    next.call(req).await
+}
+
 /// When the request arrived, for the latency in the log line.
 #[derive(Debug, Clone, Copy)]
 struct RequestStart(Instant);

@@ -11,6 +11,7 @@ use std::fmt;
 
 /// An account as clients see it (contract §1). The password hash is not part of it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     pub id: UserId,
     pub username: Username,
@@ -19,8 +20,10 @@ pub struct User {
     pub is_active: bool,
     pub is_superuser: bool,
     #[serde(with = "serde_timestamp")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
     #[serde(with = "serde_timestamp::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub last_login: Option<Timestamp>,
 }
 

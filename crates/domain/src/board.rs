@@ -10,20 +10,24 @@ use serde::Serialize;
 
 /// A board as stored (contract §2, without the computed `ticket_count`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Board {
     pub id: BoardId,
     pub name: BoardName,
     pub description: LongText,
     pub columns: Columns,
     #[serde(with = "serde_timestamp")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
     #[serde(with = "serde_timestamp")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub updated_at: Timestamp,
     pub version: i64,
 }
 
 /// A board with the number of tickets it holds, as clients see it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BoardView {
     #[serde(flatten)]
     pub board: Board,

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 /// A comment as stored and as clients see it (contract §4).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Comment {
     pub id: CommentId,
     pub ticket_id: TicketId,
@@ -14,6 +15,7 @@ pub struct Comment {
     /// The username of the actor who wrote it.
     pub author: String,
     #[serde(with = "serde_timestamp")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
 }
 

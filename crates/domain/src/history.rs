@@ -8,6 +8,7 @@ use serde::Serialize;
 /// The fields whose changes are recorded (contract §5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum HistoryField {
     /// The ticket was created (`new_value` is `"created"`).
     Status,
@@ -61,6 +62,7 @@ pub struct NewHistory {
 
 /// A stored history row as clients see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HistoryEntry {
     pub id: HistoryId,
     pub ticket_id: TicketId,
@@ -70,15 +72,18 @@ pub struct HistoryEntry {
     pub new_value: Option<String>,
     pub changed_by: String,
     #[serde(with = "serde_timestamp")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub changed_at: Timestamp,
 }
 
 /// One move of a ticket, with how long it had stayed in the column it left.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Transition {
     pub from_column: Option<String>,
     pub to_column: Option<String>,
     #[serde(with = "serde_timestamp")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub changed_at: Timestamp,
     pub changed_by: String,
     pub duration_seconds: f64,
@@ -87,6 +92,7 @@ pub struct Transition {
 
 /// A ticket's path through the board (`GET /api/history/tickets/{id}/transitions`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Transitions {
     pub ticket_id: TicketId,
     pub current_column: String,
@@ -136,6 +142,7 @@ impl Transitions {
 
 /// A history row in a board's activity feed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Activity {
     pub id: HistoryId,
     pub ticket_id: TicketId,
@@ -145,6 +152,7 @@ pub struct Activity {
     pub new_value: Option<String>,
     pub changed_by: String,
     #[serde(with = "serde_timestamp")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub changed_at: Timestamp,
     pub time_ago: String,
 }
@@ -176,18 +184,21 @@ pub struct ChangeCounts {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldCount {
     pub field: String,
     pub count: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserCount {
     pub user: String,
     pub count: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DayCount {
     pub date: String,
     pub count: u64,
@@ -195,6 +206,7 @@ pub struct DayCount {
 
 /// `GET /api/history/stats`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HistoryStats {
     pub analysis_period_days: u32,
     pub total_changes: u64,

@@ -2,7 +2,9 @@
 
 macro_rules! id_type {
     ($(#[$meta:meta])* $name:ident) => {
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         $(#[$meta])*
+        #[cfg_attr(feature = "openapi", schema(minimum = 1, examples(1)))]
         #[derive(
             Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize,
             serde::Deserialize,

@@ -66,9 +66,14 @@ impl Default for PageRequest {
 
 /// One page of a list, with what a client needs to page through it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub total: u64,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = i64, minimum = 1, maximum = 4294967295i64)
+    )]
     pub page: u32,
     pub page_size: u32,
     pub total_pages: u64,

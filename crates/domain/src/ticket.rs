@@ -14,6 +14,7 @@ use serde::Serialize;
 
 /// A ticket as stored and as clients see it (contract §3).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Ticket {
     pub id: TicketId,
     pub board_id: BoardId,
@@ -24,16 +25,20 @@ pub struct Ticket {
     pub assignee: Option<AssigneeName>,
     pub current_column: ColumnName,
     #[serde(with = "serde_timestamp")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
     #[serde(with = "serde_timestamp")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub updated_at: Timestamp,
     #[serde(with = "serde_timestamp")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub column_entered_at: Timestamp,
     pub version: i64,
 }
 
 /// A ticket in a board listing: no acceptance criteria, plus how long it has been in its column.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TicketSummary {
     pub id: TicketId,
     pub board_id: BoardId,
@@ -43,10 +48,13 @@ pub struct TicketSummary {
     pub assignee: Option<AssigneeName>,
     pub current_column: ColumnName,
     #[serde(with = "serde_timestamp")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
     #[serde(with = "serde_timestamp")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub updated_at: Timestamp,
     #[serde(with = "serde_timestamp")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub column_entered_at: Timestamp,
     pub version: i64,
     /// Seconds since the ticket entered its current column.

@@ -264,7 +264,7 @@ impl RateLimiters {
         Condition::new(self.enabled, Governor::new(&self.login))
     }
 
-    /// The bulk routes (`/api/bulk`): per user per minute. Wrap their scope with it.
+    /// The bulk routes (`/api/bulk`): per user per minute, one budget shared by all of them.
     pub fn bulk_limit(&self) -> LimitMiddleware<UserOrAddress> {
         Condition::new(self.enabled, Governor::new(&self.bulk))
     }

@@ -7,15 +7,35 @@ use kanban_domain::page::PageRequest;
 use kanban_domain::services::{AccountUpdate, Registration, UserAdminUpdate};
 use kanban_domain::values::{AssigneeName, Email, Password, Username};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 /// `POST /api/auth/register`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct Register {
+    /// 3–50 letters, digits, `_` or `-`; stored in lower case.
+    #[schema(value_type = Username)]
     pub username: String,
+    #[schema(value_type = Email)]
     pub email: String,
+    #[schema(value_type = NewPassword)]
     pub password: String,
+    /// Honoured only when the caller is an authenticated admin; otherwise the first account of
+    /// an empty database is `admin` and later ones get the configured default role.
     pub role: Option<Role>,
 }
+
+/// 8–128 characters with an upper-case letter, a lower-case letter and a digit.
+#[derive(Debug, utoipa::ToSchema)]
+#[expect(
+    dead_code,
+    reason = "documents the password rules in the OpenAPI document"
+)]
+#[schema(
+    min_length = 8,
+    max_length = 128,
+    pattern = r"^(?:[\s\S]*[A-Z][\s\S]*[a-z][\s\S]*[0-9]|[\s\S]*[A-Z][\s\S]*[0-9][\s\S]*[a-z]|[\s\S]*[a-z][\s\S]*[A-Z][\s\S]*[0-9]|[\s\S]*[a-z][\s\S]*[0-9][\s\S]*[A-Z]|[\s\S]*[0-9][\s\S]*[A-Z][\s\S]*[a-z]|[\s\S]*[0-9][\s\S]*[a-z][\s\S]*[A-Z])[\s\S]*$"
+)]
+pub struct NewPassword(String);
 
 impl Register {
     pub fn validate(self) -> Result<Registration, ApiError> {
@@ -35,22 +55,25 @@ impl Register {
 }
 
 /// `POST /api/auth/login`. Not validated beyond its types: a malformed name is just a wrong one.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct Login {
     pub username: String,
     pub password: String,
 }
 
 /// `POST /api/auth/refresh`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct Refresh {
     pub refresh_token: String,
 }
 
 /// `PUT /api/auth/me`. `null` leaves a field as it is.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct UpdateMe {
+    #[schema(value_type = Option<Email>)]
     pub email: Option<String>,
+    /// Changing the password revokes every other login of the account.
+    #[schema(value_type = Option<NewPassword>)]
     pub password: Option<String>,
 }
 
@@ -76,9 +99,10 @@ impl UpdateMe {
 }
 
 /// `PUT /api/users/{user_id}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct UpdateUser {
     pub role: Option<Role>,
+    /// `false` deactivates the account and revokes its tokens.
     pub is_active: Option<bool>,
 }
 
@@ -92,9 +116,14 @@ impl From<UpdateUser> for UserAdminUpdate {
 }
 
 /// `GET /api/users?page=&page_size=`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListUsers {
+    /// From 1.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295i64)]
     pub page: Option<u32>,
+    /// 1–100, 50 by default.
+    #[param(minimum = 1, maximum = 100)]
     pub page_size: Option<u32>,
 }
 
@@ -116,8 +145,10 @@ impl ListUsers {
 }
 
 /// `POST` and `PUT /api/users/session`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct SessionName {
+    /// The display name: 1–100 characters after trimming.
+    #[schema(value_type = AssigneeName)]
     pub username: String,
 }
 
@@ -130,10 +161,13 @@ impl SessionName {
 }
 
 /// The answer of login and refresh. Its `Debug` leaves the tokens out.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct TokenPair {
+    /// A JWT to send as `Authorization: Bearer <access_token>`.
     pub access_token: String,
+    /// Opaque; use it once with `POST /api/auth/refresh`.
     pub refresh_token: String,
+    #[schema(value_type = String, examples("bearer"))]
     pub token_type: &'static str,
     /// Seconds until the access token expires.
     pub expires_in: i64,

@@ -7,14 +7,19 @@ use kanban_domain::board::BoardPatch;
 use kanban_domain::services::NewBoardInput;
 use kanban_domain::values::{BoardName, ColumnName, Columns, LongText};
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
 
 /// `POST /api/boards`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateBoard {
+    #[schema(value_type = BoardName)]
     pub name: String,
     #[serde(default)]
+    #[schema(value_type = Option<LongText>)]
     pub description: Option<String>,
+    /// The default columns when absent or `null`.
     #[serde(default)]
+    #[schema(value_type = Option<Columns>)]
     pub columns: Option<Vec<String>>,
 }
 
@@ -43,13 +48,19 @@ impl CreateBoard {
 }
 
 /// `PUT /api/boards/{id}`: only sent fields change; `null` name or columns is refused.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct UpdateBoard {
+    /// Must not be `null`.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = BoardName, required = false)]
     pub name: Option<Option<String>>,
+    /// `null` clears it.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<LongText>, required = false)]
     pub description: Option<Option<String>>,
+    /// Must not be `null`; a column that still holds tickets cannot be removed.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Columns, required = false)]
     pub columns: Option<Option<Vec<String>>>,
 }
 
@@ -101,15 +112,21 @@ pub fn validate_columns(names: &[String]) -> Result<Columns, ApiError> {
 }
 
 /// `?move_to=` of `PUT /api/boards/{id}/columns`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ColumnsQuery {
+    /// Where the tickets of removed columns go (one of the new columns, any case).
     pub move_to: Option<String>,
 }
 
 /// `POST /api/boards/{id}/columns/rename`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct RenameColumn {
+    /// The current name (any case).
+    #[schema(value_type = ColumnName)]
     pub from: String,
+    /// The new name.
+    #[schema(value_type = ColumnName)]
     pub to: String,
 }
 

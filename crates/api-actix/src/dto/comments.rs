@@ -7,9 +7,12 @@ use kanban_domain::values::CommentText;
 use serde::Deserialize;
 
 /// `POST /api/comments`. The legacy `author` is accepted and ignored: the author is the actor.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CreateComment {
+    #[schema(minimum = 1, maximum = 9223372036854775807i64)]
+    #[serde(deserialize_with = "super::integer")]
     pub ticket_id: i64,
+    #[schema(value_type = CommentText)]
     pub text: String,
 }
 

@@ -6,9 +6,14 @@ use kanban_domain::history::HistoryField;
 use serde::Deserialize;
 
 /// `?limit=50&field_name=` of a ticket's history.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TicketHistoryQuery {
+    /// 1–500, 50 by default.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
+    /// Only rows of this field.
+    #[param(value_type = Option<HistoryField>)]
     pub field_name: Option<String>,
 }
 
@@ -36,9 +41,14 @@ impl TicketHistoryQuery {
 }
 
 /// `?hours=24&limit=100` of a board's activity.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ActivityQuery {
+    /// 1–168, 24 by default.
+    #[param(minimum = 1, maximum = 168)]
     pub hours: Option<u32>,
+    /// 1–500, 100 by default.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
 }
 
@@ -52,8 +62,11 @@ impl ActivityQuery {
 }
 
 /// `?days=7` of the change statistics.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StatsQuery {
+    /// 1–30, 7 by default.
+    #[param(minimum = 1, maximum = 30)]
     pub days: Option<u32>,
 }
 

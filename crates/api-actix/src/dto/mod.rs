@@ -6,6 +6,7 @@ pub mod boards;
 pub mod bulk;
 pub mod comments;
 pub mod history;
+pub mod live;
 pub mod statistics;
 pub mod tickets;
 
@@ -23,6 +24,45 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
+/// An id in a JSON body: an integer, or a number without a fractional part (`7.0`), which JSON
+/// (and JSON Schema) count as the same integer. Strings and fractions are a `type_error`.
+pub(crate) fn integer<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    struct Integer;
+
+    impl serde::de::Visitor<'_> for Integer {
+        type Value = i64;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an integer")
+        }
+
+        fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<i64, E> {
+            Ok(value)
+        }
+
+        fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<i64, E> {
+            i64::try_from(value).map_err(|_| {
+                E::invalid_value(serde::de::Unexpected::Unsigned(value), &"a 64-bit integer")
+            })
+        }
+
+        #[expect(
+            clippy::cast_possible_truncation,
+            reason = "whole numbers within the i64 range convert exactly"
+        )]
+        fn visit_f64<E: serde::de::Error>(self, value: f64) -> Result<i64, E> {
+            // 2^63 is the first f64 above i64::MAX.
+            if value.fract() == 0.0 && value >= -(2f64.powi(63)) && value < 2f64.powi(63) {
+                Ok(value as i64)
+            } else {
+                Err(E::invalid_type(serde::de::Unexpected::Float(value), &self))
+            }
+        }
+    }
+
+    deserializer.deserialize_any(Integer)
+}
+
 /// A priority as clients send it: a JSON number or a numeric string.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged, expecting = "a number or a numeric string")]
@@ -30,6 +70,53 @@ pub enum PriorityInput {
     Number(f64),
     Text(String),
 }
+
+/// A number from 0 to 1000, or such a number as a string (`"2"`, `"2.5"`).
+impl utoipa::PartialSchema for PriorityInput {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+        OneOfBuilder::new()
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::Number)
+                    .minimum(Some(Priority::MIN))
+                    .maximum(Some(Priority::MAX)),
+            )
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    // Whole numbers up to 1000 with optional decimals, as `str::parse` reads them.
+                    .pattern(Some(
+                        r"^[\t\n\x0B\x0C\r ]*(?:0*[0-9]{1,3}(?:\.[0-9]*)?|\.[0-9]+|0*1000(?:\.0*)?)[\t\n\x0B\x0C\r ]*$",
+                    )),
+            )
+            .description(Some(
+                "A number from 0 to 1000, or the same as a numeric string; lower sorts first",
+            ))
+            .examples([serde_json::json!(2.5), serde_json::json!("1")])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for PriorityInput {}
+
+/// An assignee as sent: a name of 1–100 characters after trimming, or empty (nobody).
+#[derive(Debug)]
+pub struct OptionalName;
+
+impl utoipa::PartialSchema for OptionalName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some(kanban_domain::values::openapi::OPTIONAL_NAME_100))
+            .description(Some(
+                "A name of 1–100 characters after trimming, on one line; empty means nobody",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for OptionalName {}
 
 impl PriorityInput {
     pub fn validate(&self, field: &str) -> Result<Priority, FieldError> {

@@ -1,6 +1,6 @@
 //! Ticket requests.
 
-use super::{Checker, PriorityInput, in_range, nullable};
+use super::{Checker, OptionalName, PriorityInput, in_range, nullable};
 use crate::error::ApiError;
 use kanban_domain::BoardId;
 use kanban_domain::FieldError;
@@ -10,6 +10,7 @@ use kanban_domain::ticket::TicketPatch;
 use kanban_domain::values::{AssigneeName, LongText, Priority, TicketTitle};
 use serde::Deserialize;
 use serde::de::IgnoredAny;
+use utoipa::{IntoParams, ToSchema};
 
 /// An assignee as sent: an empty string means "nobody".
 pub(crate) fn assignee(field: &str, raw: Option<&str>) -> Result<Option<AssigneeName>, FieldError> {
@@ -20,18 +21,27 @@ pub(crate) fn assignee(field: &str, raw: Option<&str>) -> Result<Option<Assignee
 }
 
 /// `POST /api/tickets`. The legacy `created_by` is accepted and ignored.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateTicket {
+    #[schema(minimum = 1, maximum = 9223372036854775807i64)]
+    #[serde(deserialize_with = "super::integer")]
     pub board_id: i64,
+    #[schema(value_type = TicketTitle)]
     pub title: String,
     #[serde(default)]
+    #[schema(value_type = Option<LongText>)]
     pub description: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Option<LongText>)]
     pub acceptance_criteria: Option<String>,
+    /// `1.0` by default.
     #[serde(default)]
     pub priority: Option<PriorityInput>,
+    /// Empty or `null`: unassigned.
     #[serde(default)]
+    #[schema(value_type = Option<OptionalName>)]
     pub assignee: Option<String>,
+    /// One of the board's columns, in any case; its first column when absent or empty.
     #[serde(default)]
     pub current_column: Option<String>,
 }
@@ -74,24 +84,40 @@ impl CreateTicket {
 
 /// `PUT /api/tickets/{id}`: only sent fields change; unknown fields are refused, except the
 /// legacy `created_by`, `changed_by` and `moved_by`, which are ignored.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateTicket {
+    /// Must not be `null`.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = TicketTitle, required = false)]
     pub title: Option<Option<String>>,
+    /// `null` clears it.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<LongText>, required = false)]
     pub description: Option<Option<String>>,
+    /// `null` clears it.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<LongText>, required = false)]
     pub acceptance_criteria: Option<Option<String>>,
+    /// Must not be `null`.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = PriorityInput, required = false)]
     pub priority: Option<Option<PriorityInput>>,
+    /// Empty or `null`: unassigned.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<OptionalName>, required = false)]
     pub assignee: Option<Option<String>>,
+    /// Accepted and ignored (the actor is the authenticated user).
     #[serde(default, rename = "created_by")]
+    #[schema(value_type = Option<Value>, required = false)]
     _created_by: Option<IgnoredAny>,
+    /// Accepted and ignored.
     #[serde(default, rename = "changed_by")]
+    #[schema(value_type = Option<Value>, required = false)]
     _changed_by: Option<IgnoredAny>,
+    /// Accepted and ignored.
     #[serde(default, rename = "moved_by")]
+    #[schema(value_type = Option<Value>, required = false)]
     _moved_by: Option<IgnoredAny>,
 }
 
@@ -146,14 +172,18 @@ impl UpdateTicket {
 }
 
 /// `POST /api/tickets/{id}/move`. The legacy `moved_by` is accepted and ignored.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct MoveTicket {
+    /// One of the ticket's board's columns, in any case.
     pub column: String,
 }
 
 /// `?agent_id=` of `POST /api/tickets/{id}/claim`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ClaimQuery {
+    /// Who claims; the caller's username by default. An agent may claim only for itself.
+    #[param(value_type = Option<OptionalName>)]
     pub agent_id: Option<String>,
 }
 
@@ -166,12 +196,22 @@ impl ClaimQuery {
 }
 
 /// `GET /api/tickets?board_id=&column=&assignee=&page=&page_size=`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListTickets {
+    /// The board (required); an unknown board is 404.
+    #[param(minimum = 1, maximum = 9223372036854775807i64)]
     pub board_id: i64,
+    /// Only tickets in this column (any case).
     pub column: Option<String>,
+    /// Only tickets assigned to this name.
+    #[param(value_type = Option<OptionalName>)]
     pub assignee: Option<String>,
+    /// From 1.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295i64)]
     pub page: Option<u32>,
+    /// 1–100, 50 by default.
+    #[param(minimum = 1, maximum = 100)]
     pub page_size: Option<u32>,
 }
 

@@ -39,10 +39,22 @@ fn is_json(req: &HttpRequest) -> bool {
 
 /// Parses `bytes` as `T`, naming the offending field on failure.
 pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    let Some(first) = first else {
         return Err(ApiError::validation(
             "body",
             vec![FieldError::new("", "missing", "A JSON body is required")],
+        ));
+    };
+    // serde builds a struct from an array of its fields in order too; the API takes objects.
+    if *first == b'[' && object_shaped::<T>() {
+        return Err(ApiError::validation(
+            "body",
+            vec![FieldError::new(
+                "",
+                "type_error",
+                "invalid type: sequence, expected a JSON object",
+            )],
         ));
     }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
@@ -73,6 +85,56 @@ pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         )
     })?;
     Ok(value)
+}
+
+/// Whether `T` deserialises as a struct (from a JSON object), found by asking it to deserialise
+/// from a probe that only records what it is asked for.
+fn object_shaped<T: DeserializeOwned>() -> bool {
+    use serde::de::{Deserializer, Visitor};
+
+    #[derive(Debug)]
+    struct Asked(bool);
+
+    impl std::fmt::Display for Asked {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("probe")
+        }
+    }
+
+    impl std::error::Error for Asked {}
+
+    impl serde::de::Error for Asked {
+        fn custom<M: std::fmt::Display>(_: M) -> Self {
+            Self(false)
+        }
+    }
+
+    struct Probe;
+
+    impl<'de> Deserializer<'de> for Probe {
+        type Error = Asked;
+
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Asked> {
+            Err(Asked(false))
+        }
+
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            _: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Asked> {
+            Err(Asked(true))
+        }
+
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+            byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
+            identifier ignored_any
+        }
+    }
+
+    matches!(T::deserialize(Probe), Err(Asked(true)))
 }
 
 impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
@@ -169,5 +231,15 @@ mod tests {
             ("body".into(), "json_invalid".into())
         );
         assert_eq!(field(parse(b"  ")), ("body".into(), "missing".into()));
+    }
+
+    #[test]
+    fn an_array_is_not_an_object() {
+        assert_eq!(
+            field(parse(br#" ["x", null]"#)),
+            ("body".into(), "type_error".into())
+        );
+        let list: Vec<String> = parse(br#"["a", "b"]"#).unwrap();
+        assert_eq!(list, ["a", "b"]);
     }
 }

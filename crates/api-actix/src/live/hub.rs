@@ -138,14 +138,14 @@ impl ConnectionStats {
 }
 
 /// `GET /ws/stats` and the `stats` event.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct HubStats {
     pub total_connections: usize,
     pub total_messages_sent: u64,
     pub connections: Vec<ConnectionSummary>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ConnectionSummary {
     pub client_id: String,
     pub username: String,

@@ -1,6 +1,7 @@
 //! `/api/auth`: registration, login, token refresh, logout and one's own account (contract §1).
 
 use super::message;
+use super::table::Routes;
 use crate::auth::{OptionalAccount, RateLimiters, SignedIn};
 use crate::dto::auth::{Login, Refresh, Register, TokenPair, UpdateMe};
 use crate::error::ApiError;
@@ -8,22 +9,19 @@ use crate::extract::JsonBody;
 use crate::state::ApiState;
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
+use kanban_domain::User;
 use kanban_domain::services::Grant;
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig, limiters: &RateLimiters) {
-    cfg.service(
-        web::resource("/register")
-            .wrap(limiters.register_limit())
-            .post(register),
-    )
-    .service(
-        web::resource("/login")
-            .wrap(limiters.login_limit())
-            .post(login),
-    )
-    .service(web::resource("/refresh").post(refresh))
-    .service(web::resource("/logout").post(logout))
-    .service(web::resource("/me").get(me).put(update_me));
+pub(super) fn configure(routes: &mut Routes<'_>, limiters: &RateLimiters) {
+    routes.resource("/api/auth/register", |r| {
+        r.wrap(limiters.register_limit()).post(register)
+    });
+    routes.resource("/api/auth/login", |r| {
+        r.wrap(limiters.login_limit()).post(login)
+    });
+    routes.resource("/api/auth/refresh", |r| r.post(refresh));
+    routes.resource("/api/auth/logout", |r| r.post(logout));
+    routes.resource("/api/auth/me", |r| r.get(me).put(update_me));
 }
 
 /// The token pair of a login or refresh.
@@ -39,6 +37,19 @@ fn token_pair(state: &ApiState, grant: Grant) -> Result<HttpResponse, ApiError> 
     }))
 }
 
+/// Creates an account. Public; an admin's token lets `role` choose the role.
+#[utoipa::path(
+    post,
+    path = "/api/auth/register",
+    operation_id = "register",
+    tag = "auth",
+    request_body = Register,
+    responses(
+        (status = 201, description = "The account", body = User, headers(("Location" = String, description = "`/api/users/{id}`"))),
+        (status = 409, description = "The username or e-mail is taken", body = crate::error::ErrorEnvelope),
+    ),
+    security((), ("bearer" = [])),
+)]
 async fn register(
     state: web::Data<ApiState>,
     creator: OptionalAccount,
@@ -57,6 +68,19 @@ async fn register(
     Ok(response)
 }
 
+/// Checks a username and password and starts a login: an access token and a refresh token.
+#[utoipa::path(
+    post,
+    path = "/api/auth/login",
+    operation_id = "login",
+    tag = "auth",
+    request_body = Login,
+    responses(
+        (status = 200, description = "The tokens", body = TokenPair),
+        (status = 401, description = "Wrong username or password (the same answer for both)", body = crate::error::ErrorEnvelope, headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
+        (status = 403, description = "The account is disabled", body = crate::error::ErrorEnvelope),
+    ),
+)]
 async fn login(
     state: web::Data<ApiState>,
     body: JsonBody<Login>,
@@ -68,6 +92,19 @@ async fn login(
     token_pair(&state, grant)
 }
 
+/// Trades a refresh token for new tokens; the presented one is revoked. Reusing a revoked refresh
+/// token revokes the whole login.
+#[utoipa::path(
+    post,
+    path = "/api/auth/refresh",
+    operation_id = "refresh",
+    tag = "auth",
+    request_body = Refresh,
+    responses(
+        (status = 200, description = "New tokens", body = TokenPair),
+        (status = 401, description = "An unknown, expired, reused or revoked refresh token", body = crate::error::ErrorEnvelope, headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
+    ),
+)]
 async fn refresh(
     state: web::Data<ApiState>,
     body: JsonBody<Refresh>,
@@ -80,6 +117,17 @@ async fn refresh(
     token_pair(&state, grant?)
 }
 
+/// Revokes the presented access token and the refresh tokens of its login.
+#[utoipa::path(
+    post,
+    path = "/api/auth/logout",
+    operation_id = "logout",
+    tag = "auth",
+    responses(
+        (status = 200, description = "Logged out", body = super::Message),
+    ),
+    security(("bearer" = [])),
+)]
 async fn logout(state: web::Data<ApiState>, caller: SignedIn) -> Result<HttpResponse, ApiError> {
     let token = caller.token;
     let outcome = state.read(move |s| s.auth.logout(&token)).await;
@@ -88,10 +136,34 @@ async fn logout(state: web::Data<ApiState>, caller: SignedIn) -> Result<HttpResp
     Ok(message("Logged out"))
 }
 
+/// The caller's account.
+#[utoipa::path(
+    get,
+    path = "/api/auth/me",
+    operation_id = "get_me",
+    tag = "auth",
+    responses(
+        (status = 200, description = "The account", body = User),
+    ),
+    security(("bearer" = [])),
+)]
 async fn me(caller: SignedIn) -> HttpResponse {
     HttpResponse::Ok().json(caller.user)
 }
 
+/// Changes the caller's e-mail or password; a new password revokes every other login.
+#[utoipa::path(
+    put,
+    path = "/api/auth/me",
+    operation_id = "update_me",
+    tag = "auth",
+    request_body = UpdateMe,
+    responses(
+        (status = 200, description = "The account", body = User),
+        (status = 409, description = "The e-mail is taken", body = crate::error::ErrorEnvelope),
+    ),
+    security(("bearer" = [])),
+)]
 async fn update_me(
     state: web::Data<ApiState>,
     caller: SignedIn,

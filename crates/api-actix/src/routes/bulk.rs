@@ -1,7 +1,8 @@
 //! `/api/bulk`: moving, re-prioritising and assigning many tickets at once (contract §7).
 //! Each item succeeds or fails on its own; the successful ones are committed together.
 
-use crate::auth::{Authorized, gate};
+use super::table::Routes;
+use crate::auth::{Authorized, RateLimiters, gate};
 use crate::drag_drop::MoveKind;
 use crate::dto::bulk::{
     BulkAssign, BulkMove, BulkPriority, BulkRateLimit, BulkStatus, MoveReport, Operation,
@@ -14,11 +15,20 @@ use actix_web::{HttpResponse, web};
 use kanban_domain::services::bulk::{BULK_OPERATIONS, MAX_BATCH_SIZE};
 use std::time::Instant;
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/tickets/move").post(move_tickets))
-        .service(web::resource("/tickets/priority").post(set_priorities))
-        .service(web::resource("/tickets/assign").post(assign))
-        .service(web::resource("/operations/status").get(status));
+/// Every bulk route also counts against the bulk rate limit (10 requests per minute per user).
+pub(super) fn configure(routes: &mut Routes<'_>, limiters: &RateLimiters) {
+    routes.resource("/api/bulk/tickets/move", |r| {
+        r.wrap(limiters.bulk_limit()).post(move_tickets)
+    });
+    routes.resource("/api/bulk/tickets/priority", |r| {
+        r.wrap(limiters.bulk_limit()).post(set_priorities)
+    });
+    routes.resource("/api/bulk/tickets/assign", |r| {
+        r.wrap(limiters.bulk_limit()).post(assign)
+    });
+    routes.resource("/api/bulk/operations/status", |r| {
+        r.wrap(limiters.bulk_limit()).get(status)
+    });
 }
 
 /// Milliseconds since `started`, to the microsecond.

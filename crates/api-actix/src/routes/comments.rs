@@ -1,20 +1,35 @@
 //! `/api/comments` (contract §4).
 
 use super::message;
+use super::table::Routes;
 use crate::auth::{Authorized, gate};
 use crate::dto::comments::CreateComment;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::state::ApiState;
 use actix_web::{HttpResponse, web};
-use kanban_domain::{CommentId, TicketId};
+use kanban_domain::{Comment, CommentId, TicketId};
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("").post(create))
-        .service(web::resource("/ticket/{ticket_id}").get(for_ticket))
-        .service(web::resource("/{comment_id}").delete(delete));
+pub(super) fn configure(routes: &mut Routes<'_>) {
+    routes.resource("/api/comments", |r| r.post(create));
+    routes.resource("/api/comments/ticket/{ticket_id}", |r| r.get(for_ticket));
+    routes.resource("/api/comments/{comment_id}", |r| r.delete(delete));
 }
 
+/// A ticket's comments, oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/comments/ticket/{ticket_id}",
+    operation_id = "list_comments",
+    tag = "comments",
+    params(
+        ("ticket_id" = i64, Path, minimum = 1, maximum = 9223372036854775807i64, description = "The ticket"),
+    ),
+    responses(
+        (status = 200, description = "The comments", body = Vec<Comment>),
+    ),
+    security(("bearer" = [])),
+)]
 async fn for_ticket(
     state: web::Data<ApiState>,
     _reader: Authorized<gate::Read>,
@@ -25,6 +40,20 @@ async fn for_ticket(
     Ok(HttpResponse::Ok().json(comments))
 }
 
+/// Comments on a ticket (agent, pm, admin); the author is the caller.
+#[utoipa::path(
+    post,
+    path = "/api/comments",
+    operation_id = "create_comment",
+    tag = "comments",
+    request_body = CreateComment,
+    responses(
+        (status = 201, description = "The comment", body = Comment),
+        (status = 403, description = "The caller's role may not do this", body = crate::error::ErrorEnvelope),
+        (status = 404, description = "Unknown ticket", body = crate::error::ErrorEnvelope),
+    ),
+    security(("bearer" = [])),
+)]
 async fn create(
     state: web::Data<ApiState>,
     actor: Authorized<gate::Contribute>,
@@ -38,6 +67,21 @@ async fn create(
     Ok(HttpResponse::Created().json(comment))
 }
 
+/// Deletes a comment (its author, pm or admin).
+#[utoipa::path(
+    delete,
+    path = "/api/comments/{comment_id}",
+    operation_id = "delete_comment",
+    tag = "comments",
+    params(
+        ("comment_id" = i64, Path, minimum = 1, maximum = 9223372036854775807i64, description = "The comment"),
+    ),
+    responses(
+        (status = 200, description = "Deleted", body = super::Message),
+        (status = 403, description = "The caller's role may not do this", body = crate::error::ErrorEnvelope),
+    ),
+    security(("bearer" = [])),
+)]
 async fn delete(
     state: web::Data<ApiState>,
     actor: Authorized<gate::Contribute>,

@@ -1,5 +1,6 @@
 //! Health and status (contract §9): public routes for load balancers, monitors and clients.
 
+use super::table::Routes;
 use crate::error::error_object;
 use crate::state::ApiState;
 use actix_web::http::StatusCode;
@@ -14,12 +15,12 @@ const SLOW_DATABASE: Duration = Duration::from_millis(250);
 /// How long a health check waits for the database before calling it down.
 const PATIENCE: Duration = Duration::from_secs(3);
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/health", web::get().to(health))
-        .route("/health/detailed", web::get().to(detailed))
-        .route("/health/memory", web::get().to(memory))
-        .route("/api/health/simple", web::get().to(simple))
-        .route("/api/status", web::get().to(status));
+pub(super) fn configure(routes: &mut Routes<'_>) {
+    routes.resource("/health", |r| r.get(health));
+    routes.resource("/health/detailed", |r| r.get(detailed));
+    routes.resource("/health/memory", |r| r.get(memory));
+    routes.resource("/api/health/simple", |r| r.get(simple));
+    routes.resource("/api/status", |r| r.get(status));
 }
 
 /// One round trip to storage: its answer, or why not, and how long it took.
@@ -46,6 +47,16 @@ fn cors(state: &ApiState) -> &'static str {
 
 /// `GET /health`: 200 when the database answers, else 503 with `status: "unhealthy"` (and the
 /// error envelope, as for every failed request).
+#[utoipa::path(
+    get,
+    path = "/health",
+    operation_id = "health",
+    tag = "service",
+    responses(
+        (status = 200, description = "The database answers", body = crate::openapi::health::Health),
+        (status = 503, description = "The database does not answer", body = crate::openapi::health::Unhealthy),
+    ),
+)]
 async fn health(state: web::Data<ApiState>) -> HttpResponse {
     let (result, _) = probe(&state).await;
     match result {
@@ -80,6 +91,16 @@ pub(crate) fn rss_mb() -> Option<f64> {
 
 /// `GET /health/detailed`: the database's answer and latency, file sizes, memory, uptime and live
 /// connections, and the issues found (`status` is `healthy`, `degraded` or `unhealthy`).
+#[utoipa::path(
+    get,
+    path = "/health/detailed",
+    operation_id = "health_detailed",
+    tag = "service",
+    responses(
+        (status = 200, description = "`healthy`, or `degraded` with the issues", body = crate::openapi::health::DetailedHealth),
+        (status = 503, description = "`unhealthy`: the database does not answer", body = crate::openapi::health::DetailedHealth),
+    ),
+)]
 async fn detailed(state: web::Data<ApiState>) -> HttpResponse {
     let (result, latency) = probe(&state).await;
     let latency_ms = latency.as_secs_f64() * 1000.0;
@@ -135,6 +156,13 @@ async fn detailed(state: web::Data<ApiState>) -> HttpResponse {
 }
 
 /// `GET /health/memory`: resident memory now, its history (the last hour, every 10 s) and trend.
+#[utoipa::path(
+    get,
+    path = "/health/memory",
+    operation_id = "health_memory",
+    tag = "service",
+    responses((status = 200, description = "Resident memory, its history and trend", body = crate::openapi::health::MemoryReport)),
+)]
 async fn memory(state: web::Data<ApiState>) -> HttpResponse {
     let history = &state.memory;
     let current = history.sample();
@@ -153,12 +181,26 @@ async fn memory(state: web::Data<ApiState>) -> HttpResponse {
 }
 
 /// `GET /api/health/simple`: the process answers (no database round trip).
+#[utoipa::path(
+    get,
+    path = "/api/health/simple",
+    operation_id = "health_simple",
+    tag = "service",
+    responses((status = 200, description = "The process answers", body = crate::openapi::health::SimpleHealth)),
+)]
 async fn simple() -> HttpResponse {
     HttpResponse::Ok()
         .json(json!({"status": "ok", "timestamp": format_timestamp(&chrono::Utc::now())}))
 }
 
 /// `GET /api/status`: what this server offers.
+#[utoipa::path(
+    get,
+    path = "/api/status",
+    operation_id = "service_status",
+    tag = "service",
+    responses((status = 200, description = "What this server offers", body = crate::openapi::health::ServiceStatus)),
+)]
 async fn status(state: web::Data<ApiState>) -> HttpResponse {
     HttpResponse::Ok().json(json!({
         "status": "operational",

@@ -1,10 +1,11 @@
 //! `GET /metrics`: the Prometheus text exposition (contract §9), public like the health routes.
 
+use super::table::Routes;
 use crate::state::ApiState;
 use actix_web::{HttpResponse, web};
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/metrics", web::get().to(metrics));
+pub(super) fn configure(routes: &mut Routes<'_>) {
+    routes.resource("/metrics", |r| r.get(metrics));
 }
 
 /// The metrics, with the WebSocket and pool gauges read at scrape time.

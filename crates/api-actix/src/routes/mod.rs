@@ -1,45 +1,73 @@
-//! The route table of contract §1–§9 and the service root. One file per resource.
+//! The route table of contract §1–§10 and the service root. One file per resource; every route
+//! is registered through [`table::Routes`], which records it for the completeness test of the
+//! OpenAPI document (`crate::openapi`).
 
-mod auth;
-mod boards;
-mod bulk;
-mod comments;
-mod health;
+pub(crate) mod auth;
+pub(crate) mod boards;
+pub(crate) mod bulk;
+pub(crate) mod comments;
+pub(crate) mod docs;
+pub(crate) mod health;
 pub(crate) use health::rss_mb;
-mod history;
-mod metrics;
-mod overview;
-mod root;
-mod statistics;
-mod tickets;
-mod users;
-mod ws;
+pub(crate) mod history;
+pub(crate) mod metrics;
+pub(crate) mod overview;
+pub(crate) mod root;
+pub(crate) mod statistics;
+pub mod table;
+pub(crate) mod tickets;
+pub(crate) mod users;
+pub(crate) mod ws;
 
-use crate::auth::RateLimiters;
+use crate::auth::{RateLimitConfig, RateLimiters, TokenKeys};
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpResponse, web};
+use actix_web::{App, HttpResponse};
 use serde::Serialize;
+use std::sync::Arc;
+use table::{RouteEntry, Routes};
 
-/// Registers every route. Paths are written without a trailing slash; the app trims one from
-/// each request before routing, so both spellings reach the same handler.
-pub fn configure(cfg: &mut web::ServiceConfig, limiters: &RateLimiters) {
-    root::configure(cfg);
-    health::configure(cfg);
-    overview::configure(cfg);
-    metrics::configure(cfg);
-    cfg.service(web::scope("/api/auth").configure(|cfg| auth::configure(cfg, limiters)))
-        .service(web::scope("/api/users").configure(users::configure))
-        .service(web::scope("/api/boards").configure(boards::configure))
-        .service(web::scope("/api/tickets").configure(tickets::configure))
-        .service(
-            web::scope("/api/bulk")
-                .wrap(limiters.bulk_limit())
-                .configure(bulk::configure),
-        )
-        .service(web::scope("/api/comments").configure(comments::configure))
-        .service(web::scope("/api/history").configure(history::configure))
-        .service(web::scope("/api/statistics").configure(statistics::configure))
-        .service(web::scope("/ws").configure(ws::configure));
+/// Registers every route. Paths are full patterns written without a trailing slash; the app trims
+/// one from each request before routing, so both spellings reach the same handler.
+pub fn configure(cfg: &mut actix_web::web::ServiceConfig, limiters: &RateLimiters) {
+    register(&mut Routes::new(cfg), limiters);
+}
+
+fn register(routes: &mut Routes<'_>, limiters: &RateLimiters) {
+    root::configure(routes);
+    health::configure(routes);
+    docs::configure(routes);
+    auth::configure(routes, limiters);
+    users::configure(routes);
+    boards::configure(routes);
+    tickets::configure(routes);
+    comments::configure(routes);
+    history::configure(routes);
+    statistics::configure(routes);
+    bulk::configure(routes, limiters);
+    overview::configure(routes);
+    metrics::configure(routes);
+    ws::configure(routes);
+}
+
+/// Every route the application registers (method and full path pattern), in registration
+/// order: the same registration code as [`configure`], run on a throw-away `App`.
+pub fn table() -> Vec<RouteEntry> {
+    let clock: Arc<dyn kanban_domain::Clock> = Arc::new(kanban_domain::SystemClock);
+    let config = crate::auth::AuthConfig::default();
+    let keys = Arc::new(TokenKeys::new(
+        &config.signing_key,
+        &config.issuer,
+        config.access_token_ttl,
+    ));
+    let limiters = RateLimiters::new(&RateLimitConfig::default(), keys, clock);
+    let mut entries = Vec::new();
+    // `App::configure` runs the closure at once; the app itself is never started.
+    let _app = App::new().configure(|cfg| {
+        let mut routes = Routes::new(cfg);
+        register(&mut routes, &limiters);
+        entries = routes.into_entries();
+    });
+    entries
 }
 
 /// A JSON response carrying the resource's version as its `ETag`.
@@ -49,9 +77,9 @@ fn with_etag(status: StatusCode, version: i64, body: &impl Serialize) -> HttpRes
         .json(body)
 }
 
-/// `{"message": …}`.
-#[derive(Debug, Serialize)]
-struct Message {
+/// `{"message": …}`: what a delete or logout did.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct Message {
     message: String,
 }
 

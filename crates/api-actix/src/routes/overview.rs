@@ -1,6 +1,7 @@
 //! `GET /api/health/`: the authenticated overview of a running server (contract §9): what it
 //! runs, what the database holds, its WebSocket connections and the latest changes.
 
+use super::table::Routes;
 use crate::auth::{Authorized, gate};
 use crate::error::ApiError;
 use crate::state::ApiState;
@@ -13,8 +14,8 @@ use serde_json::{Map, Value, json};
 /// How many of the latest changes the overview lists.
 const RECENT_ACTIVITY: u32 = 10;
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/health", web::get().to(overview));
+pub(super) fn configure(routes: &mut Routes<'_>) {
+    routes.resource("/api/health", |r| r.get(overview));
 }
 
 async fn overview(

@@ -2,6 +2,7 @@
 //! (contract §6), for pm and admin. Every answer is computed from the database on the call.
 
 use super::message;
+use super::table::Routes;
 use crate::auth::{Authorized, gate};
 use crate::dto::statistics::{ColorsQuery, PerformanceQuery, realtime_ids};
 use crate::error::ApiError;
@@ -12,20 +13,34 @@ use kanban_domain::time::format_timestamp;
 use kanban_domain::{BoardId, TicketId};
 use serde::Serialize;
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/boards/{board_id}/statistics").get(board_statistics))
-        .service(web::resource("/tickets/{ticket_id}/statistics").get(ticket_statistics))
-        .service(web::resource("/boards/{board_id}/performance").get(performance))
-        .service(web::resource("/boards/{board_id}/tickets/colors").get(ticket_colors))
-        .service(web::resource("/boards/{board_id}/tickets/colors/realtime").get(realtime_colors))
-        .service(
-            web::resource("/boards/{board_id}/column/{column}/statistics").get(column_statistics),
-        )
-        .service(web::resource("/boards/{board_id}/drag-drop/metrics").get(board_moves))
-        .service(web::resource("/drag-drop/metrics/all").get(all_moves))
-        .service(web::resource("/drag-drop/metrics/clear").post(clear_moves))
-        .service(web::resource("/statistics/cache/clear").post(clear_cache))
-        .service(web::resource("/statistics/health").get(health));
+pub(super) fn configure(routes: &mut Routes<'_>) {
+    const SCOPE: &str = "/api/statistics";
+    let at = |path: &str| format!("{SCOPE}{path}");
+    routes.resource(&at("/boards/{board_id}/statistics"), |r| {
+        r.get(board_statistics)
+    });
+    routes.resource(&at("/tickets/{ticket_id}/statistics"), |r| {
+        r.get(ticket_statistics)
+    });
+    routes.resource(&at("/boards/{board_id}/performance"), |r| {
+        r.get(performance)
+    });
+    routes.resource(&at("/boards/{board_id}/tickets/colors"), |r| {
+        r.get(ticket_colors)
+    });
+    routes.resource(&at("/boards/{board_id}/tickets/colors/realtime"), |r| {
+        r.get(realtime_colors)
+    });
+    routes.resource(&at("/boards/{board_id}/column/{column}/statistics"), |r| {
+        r.get(column_statistics)
+    });
+    routes.resource(&at("/boards/{board_id}/drag-drop/metrics"), |r| {
+        r.get(board_moves)
+    });
+    routes.resource(&at("/drag-drop/metrics/all"), |r| r.get(all_moves));
+    routes.resource(&at("/drag-drop/metrics/clear"), |r| r.post(clear_moves));
+    routes.resource(&at("/statistics/cache/clear"), |r| r.post(clear_cache));
+    routes.resource(&at("/statistics/health"), |r| r.get(health));
 }
 
 async fn board_statistics(

@@ -1,5 +1,6 @@
 //! `/api/tickets`: tickets and their moves, claims and releases (contract §3).
 
+use super::table::Routes;
 use super::{message, with_etag};
 use crate::auth::{Authorized, gate};
 use crate::drag_drop::MoveKind;
@@ -9,28 +10,41 @@ use crate::extract::{IfMatch, JsonBody, QueryParams};
 use crate::state::ApiState;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, web};
+use kanban_domain::page::Page;
 use kanban_domain::ports::Committed;
 use kanban_domain::services::Services;
 use kanban_domain::{BoardId, DomainError, Ticket, TicketId};
 use std::time::Instant;
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("").get(list).post(create))
-        .service(
-            web::resource("/{ticket_id}")
-                .get(get)
-                .put(update)
-                .delete(delete),
-        )
-        .service(web::resource("/{ticket_id}/move").post(move_ticket))
-        .service(web::resource("/{ticket_id}/claim").post(claim))
-        .service(web::resource("/{ticket_id}/release").post(release));
+pub(super) fn configure(routes: &mut Routes<'_>) {
+    routes.resource("/api/tickets", |r| r.get(list).post(create));
+    routes.resource("/api/tickets/{ticket_id}", |r| {
+        r.get(get).put(update).delete(delete)
+    });
+    routes.resource("/api/tickets/{ticket_id}/move", |r| r.post(move_ticket));
+    routes.resource("/api/tickets/{ticket_id}/claim", |r| r.post(claim));
+    routes.resource("/api/tickets/{ticket_id}/release", |r| r.post(release));
 }
 
 fn ticket_response(status: StatusCode, ticket: &Ticket) -> HttpResponse {
     with_etag(status, ticket.version, ticket)
 }
 
+/// A board's tickets, filtered and paginated; ordered by column position, numeric priority, id.
+#[utoipa::path(
+    get,
+    path = "/api/tickets",
+    operation_id = "list_tickets",
+    tag = "tickets",
+    params(
+        ListTickets,
+    ),
+    responses(
+        (status = 200, description = "One page of tickets", body = Page<Ticket>),
+        (status = 404, description = "Unknown board", body = crate::error::ErrorEnvelope),
+    ),
+    security(("bearer" = [])),
+)]
 async fn list(
     state: web::Data<ApiState>,
     _reader: Authorized<gate::Read>,
@@ -47,6 +61,20 @@ async fn list(
     Ok(HttpResponse::Ok().json(page))
 }
 
+/// One ticket.
+#[utoipa::path(
+    get,
+    path = "/api/tickets/{ticket_id}",
+    operation_id = "get_ticket",
+    tag = "tickets",
+    params(
+        ("ticket_id" = i64, Path, minimum = 1, maximum = 9223372036854775807i64, description = "The ticket"),
+    ),
+    responses(
+        (status = 200, description = "The ticket", body = Ticket, headers(("ETag" = String, description = "The version, quoted: `\"3\"`"))),
+    ),
+    security(("bearer" = [])),
+)]
 async fn get(
     state: web::Data<ApiState>,
     _reader: Authorized<gate::Read>,
@@ -57,6 +85,21 @@ async fn get(
     Ok(ticket_response(StatusCode::OK, &ticket))
 }
 
+/// Creates a ticket (agent, pm, admin).
+#[utoipa::path(
+    post,
+    path = "/api/tickets",
+    operation_id = "create_ticket",
+    tag = "tickets",
+    request_body = CreateTicket,
+    responses(
+        (status = 201, description = "The ticket", body = Ticket, headers(("ETag" = String, description = "The version, quoted: `\"1\"`"), ("Location" = String, description = "`/api/tickets/{id}`"))),
+        (status = 403, description = "The caller's role may not do this", body = crate::error::ErrorEnvelope),
+        (status = 404, description = "Unknown board", body = crate::error::ErrorEnvelope),
+        (status = 409, description = "Concurrent writers kept winning", body = crate::error::ErrorEnvelope),
+    ),
+    security(("bearer" = [])),
+)]
 async fn create(
     state: web::Data<ApiState>,
     actor: Authorized<gate::Contribute>,
@@ -74,6 +117,26 @@ async fn create(
     Ok(response)
 }
 
+/// Changes a ticket's fields; only sent fields change. Agents change only their own or unassigned
+/// tickets.
+#[utoipa::path(
+    put,
+    path = "/api/tickets/{ticket_id}",
+    operation_id = "update_ticket",
+    tag = "tickets",
+    params(
+        ("ticket_id" = i64, Path, minimum = 1, maximum = 9223372036854775807i64, description = "The ticket"),
+        ("If-Match" = Option<String>, Header, description = "Apply only at this version: `\"3\"`, `W/\"3\"`, `3`, a list, or `*`; a stale one is 412"),
+    ),
+    request_body = UpdateTicket,
+    responses(
+        (status = 200, description = "The ticket", body = Ticket, headers(("ETag" = String, description = "The version, quoted: `\"3\"`"))),
+        (status = 403, description = "The caller's role may not do this", body = crate::error::ErrorEnvelope),
+        (status = 409, description = "Concurrent writers kept winning", body = crate::error::ErrorEnvelope),
+        (status = 412, description = "`If-Match` does not match the current version", body = crate::error::ErrorEnvelope),
+    ),
+    security(("bearer" = [])),
+)]
 async fn update(
     state: web::Data<ApiState>,
     actor: Authorized<gate::ChangeTickets>,
@@ -90,6 +153,25 @@ async fn update(
     Ok(ticket_response(StatusCode::OK, &ticket))
 }
 
+/// Moves a ticket to another column of its board; a move to its own column changes nothing.
+#[utoipa::path(
+    post,
+    path = "/api/tickets/{ticket_id}/move",
+    operation_id = "move_ticket",
+    tag = "tickets",
+    params(
+        ("ticket_id" = i64, Path, minimum = 1, maximum = 9223372036854775807i64, description = "The ticket"),
+        ("If-Match" = Option<String>, Header, description = "Apply only at this version: `\"3\"`, `W/\"3\"`, `3`, a list, or `*`; a stale one is 412"),
+    ),
+    request_body = MoveTicket,
+    responses(
+        (status = 200, description = "The ticket", body = Ticket, headers(("ETag" = String, description = "The version, quoted: `\"3\"`"))),
+        (status = 403, description = "The caller's role may not do this", body = crate::error::ErrorEnvelope),
+        (status = 409, description = "Concurrent writers kept winning", body = crate::error::ErrorEnvelope),
+        (status = 412, description = "`If-Match` does not match the current version", body = crate::error::ErrorEnvelope),
+    ),
+    security(("bearer" = [])),
+)]
 async fn move_ticket(
     state: web::Data<ApiState>,
     actor: Authorized<gate::ChangeTickets>,
@@ -138,6 +220,25 @@ fn with_board(
     }
 }
 
+/// Assigns an unassigned ticket, atomically: of concurrent claims exactly one wins.
+#[utoipa::path(
+    post,
+    path = "/api/tickets/{ticket_id}/claim",
+    operation_id = "claim_ticket",
+    tag = "tickets",
+    params(
+        ("ticket_id" = i64, Path, minimum = 1, maximum = 9223372036854775807i64, description = "The ticket"),
+        ClaimQuery,
+        ("If-Match" = Option<String>, Header, description = "Apply only at this version: `\"3\"`, `W/\"3\"`, `3`, a list, or `*`; a stale one is 412"),
+    ),
+    responses(
+        (status = 200, description = "The ticket", body = Ticket, headers(("ETag" = String, description = "The version, quoted: `\"3\"`"))),
+        (status = 403, description = "The role may not claim, or an agent claims for someone else", body = crate::error::ErrorEnvelope),
+        (status = 409, description = "The ticket is already claimed", body = crate::error::ErrorEnvelope),
+        (status = 412, description = "`If-Match` does not match the current version", body = crate::error::ErrorEnvelope),
+    ),
+    security(("bearer" = [])),
+)]
 async fn claim(
     state: web::Data<ApiState>,
     actor: Authorized<gate::Claim>,
@@ -158,6 +259,24 @@ async fn claim(
     Ok(ticket_response(StatusCode::OK, &ticket))
 }
 
+/// Clears a ticket's assignee (the assignee, pm or admin).
+#[utoipa::path(
+    post,
+    path = "/api/tickets/{ticket_id}/release",
+    operation_id = "release_ticket",
+    tag = "tickets",
+    params(
+        ("ticket_id" = i64, Path, minimum = 1, maximum = 9223372036854775807i64, description = "The ticket"),
+        ("If-Match" = Option<String>, Header, description = "Apply only at this version: `\"3\"`, `W/\"3\"`, `3`, a list, or `*`; a stale one is 412"),
+    ),
+    responses(
+        (status = 200, description = "The ticket", body = Ticket, headers(("ETag" = String, description = "The version, quoted: `\"3\"`"))),
+        (status = 403, description = "The caller's role may not do this", body = crate::error::ErrorEnvelope),
+        (status = 409, description = "Concurrent writers kept winning", body = crate::error::ErrorEnvelope),
+        (status = 412, description = "`If-Match` does not match the current version", body = crate::error::ErrorEnvelope),
+    ),
+    security(("bearer" = [])),
+)]
 async fn release(
     state: web::Data<ApiState>,
     actor: Authorized<gate::Claim>,
@@ -172,6 +291,24 @@ async fn release(
     Ok(ticket_response(StatusCode::OK, &ticket))
 }
 
+/// Deletes a ticket with its comments and history (pm, admin).
+#[utoipa::path(
+    delete,
+    path = "/api/tickets/{ticket_id}",
+    operation_id = "delete_ticket",
+    tag = "tickets",
+    params(
+        ("ticket_id" = i64, Path, minimum = 1, maximum = 9223372036854775807i64, description = "The ticket"),
+        ("If-Match" = Option<String>, Header, description = "Apply only at this version: `\"3\"`, `W/\"3\"`, `3`, a list, or `*`; a stale one is 412"),
+    ),
+    responses(
+        (status = 200, description = "Deleted", body = super::Message),
+        (status = 403, description = "The caller's role may not do this", body = crate::error::ErrorEnvelope),
+        (status = 409, description = "Concurrent writers kept winning", body = crate::error::ErrorEnvelope),
+        (status = 412, description = "`If-Match` does not match the current version", body = crate::error::ErrorEnvelope),
+    ),
+    security(("bearer" = [])),
+)]
 async fn delete(
     state: web::Data<ApiState>,
     actor: Authorized<gate::DeleteTickets>,

@@ -1,6 +1,7 @@
 //! `/api/users`: user administration (admins, contract §1) and the display-name sessions of
 //! anonymous viewers (contract §8).
 
+use super::table::Routes;
 use crate::auth::{Authorized, SESSION_COOKIE, gate, session_id_of};
 use crate::dto::auth::{ListUsers, SessionName, UpdateUser};
 use crate::error::ApiError;
@@ -8,24 +9,40 @@ use crate::extract::{JsonBody, QueryParams};
 use crate::state::ApiState;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use kanban_domain::UserId;
 use kanban_domain::account::DisplaySession;
+use kanban_domain::page::Page;
 use kanban_domain::time::format_timestamp;
-use serde_json::json;
+use kanban_domain::values::AssigneeName;
+use kanban_domain::{User, UserId};
+use serde::Serialize;
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+pub(super) fn configure(routes: &mut Routes<'_>) {
     // `/session` first, so it is not taken for a user id.
-    cfg.service(
-        web::resource("/session")
-            .post(start_session)
+    routes.resource("/api/users/session", |r| {
+        r.post(start_session)
             .get(get_session)
             .put(rename_session)
-            .delete(end_session),
-    )
-    .service(web::resource("").get(list))
-    .service(web::resource("/{user_id}").put(update));
+            .delete(end_session)
+    });
+    routes.resource("/api/users", |r| r.get(list));
+    routes.resource("/api/users/{user_id}", |r| r.put(update));
 }
 
+/// The accounts, paginated (admins).
+#[utoipa::path(
+    get,
+    path = "/api/users",
+    operation_id = "list_users",
+    tag = "users",
+    params(
+        ListUsers,
+    ),
+    responses(
+        (status = 200, description = "One page of accounts", body = Page<User>),
+        (status = 403, description = "The caller's role may not do this", body = crate::error::ErrorEnvelope),
+    ),
+    security(("bearer" = [])),
+)]
 async fn list(
     state: web::Data<ApiState>,
     admin: Authorized<gate::Administer>,
@@ -37,6 +54,23 @@ async fn list(
     Ok(HttpResponse::Ok().json(users))
 }
 
+/// Changes an account's role or active state (admins); deactivating revokes its tokens. An admin
+/// cannot demote or deactivate themselves.
+#[utoipa::path(
+    put,
+    path = "/api/users/{user_id}",
+    operation_id = "update_user",
+    tag = "users",
+    params(
+        ("user_id" = i64, Path, minimum = 1, maximum = 9223372036854775807i64, description = "The account"),
+    ),
+    request_body = UpdateUser,
+    responses(
+        (status = 200, description = "The account", body = User),
+        (status = 403, description = "Not an admin, or a change to one's own account", body = crate::error::ErrorEnvelope),
+    ),
+    security(("bearer" = [])),
+)]
 async fn update(
     state: web::Data<ApiState>,
     admin: Authorized<gate::Administer>,
@@ -65,18 +99,40 @@ fn session_cookie(state: &ApiState, value: &str, max_age: i64) -> String {
     format!("{SESSION_COOKIE}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}")
 }
 
-fn session_body(id: &str, session: &DisplaySession) -> serde_json::Value {
-    json!({
-        "username": session.username,
-        "session_id": id,
-        "created_at": format_timestamp(&session.created_at),
-    })
+/// A display-name session as clients see it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct SessionInfo {
+    #[schema(value_type = AssigneeName)]
+    username: String,
+    /// Also sent as the `session_id` cookie; send it back as the cookie or `X-Session-Id`.
+    session_id: String,
+    #[schema(format = DateTime)]
+    created_at: String,
+}
+
+fn session_body(id: &str, session: &DisplaySession) -> SessionInfo {
+    SessionInfo {
+        username: session.username.to_string(),
+        session_id: id.to_owned(),
+        created_at: format_timestamp(&session.created_at),
+    }
 }
 
 fn presented_session(req: &HttpRequest) -> Result<String, ApiError> {
     session_id_of(req).ok_or_else(|| ApiError::not_found("Session"))
 }
 
+/// Starts a display-name session: a name for an anonymous viewer. It grants no permission.
+#[utoipa::path(
+    post,
+    path = "/api/users/session",
+    operation_id = "start_session",
+    tag = "sessions",
+    request_body = SessionName,
+    responses(
+        (status = 200, description = "The session; its id is also set as the `session_id` cookie", body = SessionInfo, headers(("Set-Cookie" = String, description = "`session_id=…; Path=/; Max-Age=…; HttpOnly; SameSite=Lax`"))),
+    ),
+)]
 async fn start_session(
     state: web::Data<ApiState>,
     body: JsonBody<SessionName>,
@@ -92,6 +148,21 @@ async fn start_session(
         .json(session_body(id.expose(), &session)))
 }
 
+/// The display-name session of the cookie or `X-Session-Id`.
+#[utoipa::path(
+    get,
+    path = "/api/users/session",
+    operation_id = "get_session",
+    tag = "sessions",
+    params(
+        ("session_id" = Option<String>, Cookie, description = "The session id, as set by `POST`"),
+        ("X-Session-Id" = Option<String>, Header, description = "The session id, when the cookie cannot be sent"),
+    ),
+    responses(
+        (status = 200, description = "The session", body = SessionInfo),
+        (status = 404, description = "No session, or an unknown or expired one", body = crate::error::ErrorEnvelope),
+    ),
+)]
 async fn get_session(
     state: web::Data<ApiState>,
     req: HttpRequest,
@@ -102,6 +173,22 @@ async fn get_session(
     Ok(HttpResponse::Ok().json(session_body(&id, &session)))
 }
 
+/// Changes the display name of the session.
+#[utoipa::path(
+    put,
+    path = "/api/users/session",
+    operation_id = "rename_session",
+    tag = "sessions",
+    params(
+        ("session_id" = Option<String>, Cookie, description = "The session id, as set by `POST`"),
+        ("X-Session-Id" = Option<String>, Header, description = "The session id, when the cookie cannot be sent"),
+    ),
+    request_body = SessionName,
+    responses(
+        (status = 200, description = "The session", body = SessionInfo),
+        (status = 404, description = "No session, or an unknown or expired one", body = crate::error::ErrorEnvelope),
+    ),
+)]
 async fn rename_session(
     state: web::Data<ApiState>,
     req: HttpRequest,
@@ -116,6 +203,21 @@ async fn rename_session(
     Ok(HttpResponse::Ok().json(session_body(&id, &session)))
 }
 
+/// Ends the session and clears the cookie.
+#[utoipa::path(
+    delete,
+    path = "/api/users/session",
+    operation_id = "end_session",
+    tag = "sessions",
+    params(
+        ("session_id" = Option<String>, Cookie, description = "The session id, as set by `POST`"),
+        ("X-Session-Id" = Option<String>, Header, description = "The session id, when the cookie cannot be sent"),
+    ),
+    responses(
+        (status = 200, description = "Ended", body = super::Message, headers(("Set-Cookie" = String, description = "`session_id=…; Path=/; Max-Age=…; HttpOnly; SameSite=Lax`"))),
+        (status = 404, description = "No session, or an unknown or expired one", body = crate::error::ErrorEnvelope),
+    ),
+)]
 async fn end_session(
     state: web::Data<ApiState>,
     req: HttpRequest,
@@ -124,5 +226,7 @@ async fn end_session(
     state.read(move |s| s.sessions.end(&id)).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::SET_COOKIE, session_cookie(&state, "", 0)))
-        .json(json!({"message": "Session ended"})))
+        .json(super::Message {
+            message: "Session ended".to_owned(),
+        }))
 }

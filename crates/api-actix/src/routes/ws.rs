@@ -1,94 +1,51 @@
 //! `/ws`: the live event stream and its administration (contract §9, §10).
 
+use super::table::Routes;
 use crate::auth::{Authorized, authenticate_query, bearer_token, gate};
+use crate::dto::live::{Broadcast, CleanupQuery, ConnectQuery};
 use crate::error::ApiError;
 use crate::extract::{JsonBody, QueryParams};
-use crate::live::{ConnectParams, run_session};
+use crate::live::HubStats;
+use crate::live::run_session;
 use crate::state::ApiState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use bytestring::ByteString;
-use kanban_domain::BoardId;
 use kanban_domain::FieldError;
 use kanban_domain::time::format_timestamp;
-use kanban_domain::values::AssigneeName;
-use serde::Deserialize;
+use serde::Serialize;
 use serde_json::json;
+use utoipa::ToSchema;
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/connect").get(connect))
-        .service(web::resource("/stats").get(stats))
-        .service(web::resource("/cleanup").post(cleanup))
-        .service(web::resource("/broadcast").post(broadcast));
+pub(super) fn configure(routes: &mut Routes<'_>) {
+    routes.resource("/ws/connect", |r| r.get(connect));
+    routes.resource("/ws/stats", |r| r.get(stats));
+    routes.resource("/ws/cleanup", |r| r.post(cleanup));
+    routes.resource("/ws/broadcast", |r| r.post(broadcast));
 }
 
-/// `GET /ws/connect?board_id=&since=&client_id=&username=&token=`.
-#[derive(Debug, Deserialize)]
-struct ConnectQuery {
-    board_id: Option<i64>,
-    since: Option<i64>,
-    client_id: Option<String>,
-    username: Option<String>,
-    /// An access token (browsers cannot set headers on a WebSocket handshake).
-    token: Option<String>,
-}
-
-impl ConnectQuery {
-    fn validate(&self, actor_name: &str) -> Result<ConnectParams, ApiError> {
-        let mut errors = Vec::new();
-        let board = match self.board_id {
-            Some(id) if id < 1 => {
-                errors.push(FieldError::new(
-                    "board_id",
-                    "out_of_range",
-                    "must be a positive id",
-                ));
-                None
-            }
-            other => other.map(BoardId::new),
-        };
-        match (self.since, board) {
-            (Some(since), _) if since < 0 => {
-                errors.push(FieldError::new(
-                    "since",
-                    "out_of_range",
-                    "must be 0 or more",
-                ));
-            }
-            (Some(_), None) => {
-                errors.push(FieldError::new(
-                    "since",
-                    "value_error",
-                    "needs board_id: resume is per board",
-                ));
-            }
-            _ => {}
-        }
-        let mut name = |field: &str, raw: Option<String>| match raw {
-            None => None,
-            Some(raw) => AssigneeName::parse(field, &raw)
-                .map_err(|e| errors.push(e))
-                .ok()
-                .map(AssigneeName::into_inner),
-        };
-        let client_id = name("client_id", self.client_id.clone());
-        let username = name("username", self.username.clone());
-        if !errors.is_empty() {
-            return Err(ApiError::validation("query", errors));
-        }
-        Ok(ConnectParams {
-            client_id: client_id.unwrap_or_else(|| {
-                format!(
-                    "client_{}",
-                    &uuid::Uuid::new_v4().simple().to_string()[..12]
-                )
-            }),
-            username: username.unwrap_or_else(|| actor_name.to_owned()),
-            board,
-            since: self.since,
-        })
-    }
-}
-
+/// Opens the live event stream (WebSocket). Send the access token as `token` (browsers cannot set
+/// headers on the handshake) or as a bearer header.
+#[utoipa::path(
+    get,
+    path = "/ws/connect",
+    operation_id = "connect_live",
+    tag = "live",
+    params(
+        ConnectQuery,
+        ("Connection" = String, Header, pattern = "^[Uu]pgrade$", description = "`Upgrade`"),
+        ("Upgrade" = String, Header, pattern = "^websocket$", description = "`websocket`"),
+        ("Sec-WebSocket-Version" = String, Header, pattern = "^13$", description = "`13`"),
+        ("Sec-WebSocket-Key" = String, Header, pattern = "^[A-Za-z0-9+/]{21}[AQgw]==$", description = "16 random bytes in base64"),
+    ),
+    responses(
+        (status = 101, description = "Switched to the WebSocket protocol; the first frame is `{\"event\": \"connected\", …}`"),
+        (status = 400, description = "Not a WebSocket handshake", body = crate::error::ErrorEnvelope),
+        (status = 401, description = "No token (and anonymous access is off), or an invalid one", body = crate::error::ErrorEnvelope, headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
+        (status = 404, description = "Unknown board", body = crate::error::ErrorEnvelope),
+        (status = 422, description = "An invalid query parameter", body = crate::error::ErrorEnvelope),
+    ),
+    security((), ("bearer" = [])),
+)]
 async fn connect(
     req: HttpRequest,
     payload: web::Payload,
@@ -120,6 +77,17 @@ async fn connect(
     Ok(response)
 }
 
+/// The open connections.
+#[utoipa::path(
+    get,
+    path = "/ws/stats",
+    operation_id = "live_stats",
+    tag = "live",
+    responses(
+        (status = 200, description = "The connections", body = HubStats),
+    ),
+    security(("bearer" = [])),
+)]
 async fn stats(
     state: web::Data<ApiState>,
     _reader: Authorized<gate::Read>,
@@ -127,12 +95,39 @@ async fn stats(
     Ok(HttpResponse::Ok().json(state.live.stats()))
 }
 
-#[derive(Debug, Deserialize)]
-struct CleanupQuery {
-    timeout_seconds: Option<u32>,
+/// What `POST /ws/cleanup` did.
+#[derive(Debug, Serialize, ToSchema)]
+struct CleanupReport {
+    message: String,
+    closed_connections: usize,
+    #[schema(value_type = i64, minimum = 0, maximum = 4294967295i64)]
+    timeout_seconds: u32,
+}
+
+/// What `POST /ws/broadcast` did.
+#[derive(Debug, Serialize, ToSchema)]
+struct BroadcastReport {
+    #[schema(examples("Broadcast sent"))]
+    message: &'static str,
+    /// How many connections it was handed to.
+    recipients: usize,
 }
 
 /// Closes connections that sent nothing for `timeout_seconds` (default 300).
+#[utoipa::path(
+    post,
+    path = "/ws/cleanup",
+    operation_id = "close_idle_connections",
+    tag = "live",
+    params(
+        CleanupQuery,
+    ),
+    responses(
+        (status = 200, description = "How many were closed", body = CleanupReport),
+        (status = 403, description = "The caller's role may not do this", body = crate::error::ErrorEnvelope),
+    ),
+    security(("bearer" = [])),
+)]
 async fn cleanup(
     state: web::Data<ApiState>,
     _admin: Authorized<gate::Administer>,
@@ -140,21 +135,26 @@ async fn cleanup(
 ) -> Result<HttpResponse, ApiError> {
     let timeout = query.into_inner().timeout_seconds.unwrap_or(300);
     let closed = state.live.close_idle(f64::from(timeout));
-    Ok(HttpResponse::Ok().json(json!({
-        "message": format!("Asked {closed} connection(s) idle for {timeout} s or more to close"),
-        "closed_connections": closed,
-        "timeout_seconds": timeout,
-    })))
+    Ok(HttpResponse::Ok().json(CleanupReport {
+        message: format!("Asked {closed} connection(s) idle for {timeout} s or more to close"),
+        closed_connections: closed,
+        timeout_seconds: timeout,
+    }))
 }
 
-/// `POST /ws/broadcast` `{message, data?}`: a notice to every open connection.
-#[derive(Debug, Deserialize)]
-struct Broadcast {
-    message: String,
-    #[serde(default)]
-    data: Option<serde_json::Value>,
-}
-
+/// Sends a notice to every open connection (admins).
+#[utoipa::path(
+    post,
+    path = "/ws/broadcast",
+    operation_id = "broadcast",
+    tag = "live",
+    request_body = Broadcast,
+    responses(
+        (status = 200, description = "How many connections it was handed to", body = BroadcastReport),
+        (status = 403, description = "The caller's role may not do this", body = crate::error::ErrorEnvelope),
+    ),
+    security(("bearer" = [])),
+)]
 async fn broadcast(
     state: web::Data<ApiState>,
     admin: Authorized<gate::Administer>,
@@ -182,5 +182,8 @@ async fn broadcast(
     let recipients = state
         .live
         .broadcast_notice(&ByteString::from(frame.to_string()));
-    Ok(HttpResponse::Ok().json(json!({"message": "Broadcast sent", "recipients": recipients})))
+    Ok(HttpResponse::Ok().json(BroadcastReport {
+        message: "Broadcast sent",
+        recipients,
+    }))
 }

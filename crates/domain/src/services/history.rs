@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 /// `GET /api/history/boards/{id}/activity`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BoardActivity {
     pub board_id: BoardId,
     pub activities: Vec<Activity>,

@@ -39,6 +39,7 @@ pub struct TicketListQuery {
 
 /// A board's tickets (`GET /api/boards/{id}/tickets`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BoardTickets {
     pub board_id: BoardId,
     pub board_name: String,

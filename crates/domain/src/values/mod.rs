@@ -3,6 +3,8 @@
 
 mod account;
 mod columns;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 mod priority;
 mod text;
 
