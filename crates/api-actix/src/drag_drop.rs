@@ -76,7 +76,7 @@ impl Tally {
 }
 
 /// The metrics of one board, or of all of them.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct MoveMetricsView {
     pub total_operations: u64,
     pub successful_operations: u64,
@@ -84,11 +84,12 @@ pub struct MoveMetricsView {
     /// Mean duration of the operations, in milliseconds (3 decimals); 0 when there were none.
     pub average_duration_ms: f64,
     /// Operations per kind (`move`, `bulk_move`); kinds never seen are absent.
+    #[schema(value_type = BTreeMap<String, u64>)]
     pub operations_by_type: BTreeMap<&'static str, u64>,
 }
 
 /// `GET /api/statistics/drag-drop/metrics/all`: the totals, and each board's metrics.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct AllMoveMetrics {
     #[serde(flatten)]
     pub total: MoveMetricsView,

@@ -63,6 +63,26 @@ pub(crate) fn integer<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64,
     deserializer.deserialize_any(Integer)
 }
 
+/// The schema of a list of ids (positive 64-bit integers), from `min` to `max` of them.
+pub(crate) fn id_list(
+    min: usize,
+    max: usize,
+    unique: bool,
+) -> utoipa::openapi::schema::ArrayBuilder {
+    use utoipa::openapi::schema::{ArrayBuilder, KnownFormat, ObjectBuilder, SchemaFormat, Type};
+    ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                .minimum(Some(1))
+                .maximum(Some(i64::MAX)),
+        )
+        .min_items(Some(min))
+        .max_items(Some(max))
+        .unique_items(unique)
+}
+
 /// A priority as clients send it: a JSON number or a numeric string.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged, expecting = "a number or a numeric string")]

@@ -5,13 +5,17 @@ use crate::error::ApiError;
 use kanban_domain::TicketId;
 use kanban_domain::services::MAX_REALTIME_IDS;
 use serde::Deserialize;
+use utoipa::IntoParams;
 
 /// The window of `performance`, in days.
 pub const PERFORMANCE_DAYS: std::ops::RangeInclusive<u32> = 1..=365;
 
 /// `?days=30` of a board's performance.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PerformanceQuery {
+    /// The window in days, 1–365, 30 by default.
+    #[param(minimum = 1, maximum = 365)]
     pub days: Option<u32>,
 }
 
@@ -24,8 +28,11 @@ impl PerformanceQuery {
 }
 
 /// `?column=` of a board's ticket colours; empty means every column.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ColorsQuery {
+    /// Only the tickets of this column of the board (any letter case); absent or empty: every
+    /// column. A name the board does not have is 422.
     pub column: Option<String>,
 }
 
@@ -33,6 +40,28 @@ impl ColorsQuery {
     pub fn column(self) -> Option<String> {
         self.column.filter(|c| !c.trim().is_empty())
     }
+}
+
+/// The query of `…/tickets/colors/realtime`, for the document only: the handler reads the query
+/// string with [`realtime_ids`], which also takes comma-separated ids.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RealtimeQuery {
+    /// See [`realtime_ids_schema`] (a parameter with its own schema takes its description from
+    /// there).
+    #[param(schema_with = realtime_ids_schema)]
+    pub ticket_ids: Option<Vec<i64>>,
+}
+
+/// Up to [`MAX_REALTIME_IDS`] ticket ids.
+fn realtime_ids_schema() -> utoipa::openapi::schema::Array {
+    super::id_list(0, MAX_REALTIME_IDS, false)
+        .description(Some(
+            "The tickets, repeated (`ticket_ids=1&ticket_ids=2`) or comma-separated \
+             (`ticket_ids=1,2`), at most 50 (400 beyond); none gives an empty list. Ids of \
+             tickets not on the board are left out of the answer.",
+        ))
+        .build()
 }
 
 /// The `ticket_ids` of `…/tickets/colors/realtime`: repeated (`ticket_ids=1&ticket_ids=2`) or

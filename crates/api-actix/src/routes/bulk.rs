@@ -36,6 +36,22 @@ fn elapsed_ms(started: Instant) -> f64 {
     (started.elapsed().as_secs_f64() * 1_000_000.0).round() / 1000.0
 }
 
+/// Moves tickets, each to the named column of its own board; each item succeeds or fails on
+/// its own and the successful moves are committed together.
+#[utoipa::path(
+    post,
+    path = "/api/bulk/tickets/move",
+    operation_id = "bulk_move_tickets",
+    tag = "bulk",
+    request_body = BulkMove,
+    responses(
+        (status = 200, description = "Each item's outcome (200 even when every item failed)", body = MoveReport),
+        (status = 403, description = "Neither a pm nor an admin", body = crate::error::ErrorEnvelope),
+        (status = 409, description = "The batch lost the race against concurrent writers 16 times in a row; nothing was applied", body = crate::error::ErrorEnvelope),
+        (status = 429, description = "The bulk limit (10 requests per minute per user by default) or the default limit was reached", body = crate::error::ErrorEnvelope, headers(("Retry-After" = i64, description = "Seconds to wait before trying again"))),
+    ),
+    security(("bearer" = [])),
+)]
 async fn move_tickets(
     state: web::Data<ApiState>,
     actor: Authorized<gate::Analyse>,
@@ -59,6 +75,22 @@ async fn move_tickets(
     Ok(HttpResponse::Ok().json(MoveReport::of(&report, elapsed_ms(started))))
 }
 
+/// Sets the priority of tickets; each item succeeds or fails on its own and the successful
+/// changes are committed together.
+#[utoipa::path(
+    post,
+    path = "/api/bulk/tickets/priority",
+    operation_id = "bulk_set_priorities",
+    tag = "bulk",
+    request_body = BulkPriority,
+    responses(
+        (status = 200, description = "Each item's outcome, `operation_type: \"priority_update\"`", body = OperationReport),
+        (status = 403, description = "Neither a pm nor an admin", body = crate::error::ErrorEnvelope),
+        (status = 409, description = "The batch lost the race against concurrent writers 16 times in a row; nothing was applied", body = crate::error::ErrorEnvelope),
+        (status = 429, description = "The bulk limit (10 requests per minute per user by default) or the default limit was reached", body = crate::error::ErrorEnvelope, headers(("Retry-After" = i64, description = "Seconds to wait before trying again"))),
+    ),
+    security(("bearer" = [])),
+)]
 async fn set_priorities(
     state: web::Data<ApiState>,
     actor: Authorized<gate::Analyse>,
@@ -77,6 +109,22 @@ async fn set_priorities(
     )))
 }
 
+/// Assigns tickets to a name, or clears their assignee; each item succeeds or fails on its own
+/// and the successful changes are committed together.
+#[utoipa::path(
+    post,
+    path = "/api/bulk/tickets/assign",
+    operation_id = "bulk_assign",
+    tag = "bulk",
+    request_body = BulkAssign,
+    responses(
+        (status = 200, description = "Each item's outcome, `operation_type: \"assignment\"`", body = OperationReport),
+        (status = 403, description = "Neither a pm nor an admin", body = crate::error::ErrorEnvelope),
+        (status = 409, description = "The batch lost the race against concurrent writers 16 times in a row; nothing was applied", body = crate::error::ErrorEnvelope),
+        (status = 429, description = "The bulk limit (10 requests per minute per user by default) or the default limit was reached", body = crate::error::ErrorEnvelope, headers(("Retry-After" = i64, description = "Seconds to wait before trying again"))),
+    ),
+    security(("bearer" = [])),
+)]
 async fn assign(
     state: web::Data<ApiState>,
     actor: Authorized<gate::Analyse>,
@@ -95,6 +143,19 @@ async fn assign(
     )))
 }
 
+/// What the bulk routes accept, from the running configuration (counts against the bulk limit).
+#[utoipa::path(
+    get,
+    path = "/api/bulk/operations/status",
+    operation_id = "bulk_status",
+    tag = "bulk",
+    responses(
+        (status = 200, description = "The limits and operations", body = BulkStatus),
+        (status = 403, description = "Neither a pm nor an admin", body = crate::error::ErrorEnvelope),
+        (status = 429, description = "The bulk limit (10 requests per minute per user by default) or the default limit was reached", body = crate::error::ErrorEnvelope, headers(("Retry-After" = i64, description = "Seconds to wait before trying again"))),
+    ),
+    security(("bearer" = [])),
+)]
 async fn status(
     state: web::Data<ApiState>,
     _analyst: Authorized<gate::Analyse>,

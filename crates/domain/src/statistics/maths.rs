@@ -160,6 +160,7 @@ pub fn is_blocked(column: &str) -> bool {
 /// How long a ticket has been in its column compared with the others there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ColorClass {
     /// A start or finish column, or no z-score (a lone ticket, or all equally long).
     Normal,
@@ -215,6 +216,7 @@ impl Thresholds {
 /// Completions of the last week against the week before.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum VelocityTrend {
     /// More than 20 % more completions than the week before (or some after none).
     Improving,

@@ -27,13 +27,17 @@ pub fn entries_since(days: u32, now: Timestamp) -> Timestamp {
     now - Duration::days(i64::from(days.max(14)))
 }
 
+/// `GET /boards/{id}/performance?days=`: completions, throughput and velocity over the last
+/// `days`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Performance {
     pub board_id: BoardId,
     pub board_name: String,
     pub analysis_period_days: u32,
     pub tickets_created: usize,
     pub tickets_completed: usize,
+    /// `tickets_completed` / `tickets_created` · 100 (a percentage; 0 when nothing was created).
     pub completion_rate: f64,
     pub average_completion_time_seconds: f64,
     pub average_completion_time_days: f64,

@@ -99,6 +99,7 @@ impl BoardTimes {
 
 /// The statistics of one column (`column_statistics` entries, and `statistics` of a column).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ColumnStatistics {
     pub column_name: String,
     pub ticket_count: usize,
@@ -150,9 +151,15 @@ impl Serialize for ColumnMap {
 
 /// `GET /boards/{id}/statistics`: every column of the board, empty ones with zeros.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BoardStatistics {
     pub board_id: BoardId,
     pub board_name: String,
+    /// By column name, every column of the board in board order.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = std::collections::BTreeMap<String, ColumnStatistics>)
+    )]
     pub column_statistics: ColumnMap,
 }
 
@@ -168,6 +175,7 @@ impl BoardStatistics {
 
 /// How many tickets have each colour.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ColorCounts {
     pub normal: usize,
     pub good: usize,
@@ -188,6 +196,7 @@ impl ColorCounts {
 
 /// `GET /tickets/{id}/statistics`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TicketStatistics {
     pub ticket_id: TicketId,
     pub current_column: String,
@@ -199,8 +208,11 @@ pub struct TicketStatistics {
     pub total_age_days: f64,
     /// How many times the ticket moved between columns (its `column` history rows).
     pub column_transitions: usize,
+    /// `null` when the column's standard deviation is 0.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub z_score: Option<f64>,
-    /// Among the tickets of its column, see [`percentile_rank`].
+    /// Among the tickets of its column: the percentage whose time is below its own, counting
+    /// equal times (its own included) as half.
     pub percentile_rank: f64,
     pub color_classification: ColorClass,
     pub is_outlier: bool,
@@ -239,20 +251,26 @@ impl TicketStatistics {
 
 /// One ticket of `GET /boards/{id}/tickets/colors`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TicketColor {
     pub ticket_id: TicketId,
     pub title: String,
     pub current_column: String,
     pub color_class: ColorClass,
+    /// `null` when the column's standard deviation is 0.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub z_score: Option<f64>,
     pub time_in_column_hours: f64,
 }
 
 /// `GET /boards/{id}/tickets/colors?column=`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TicketColors {
     pub board_id: BoardId,
     pub board_name: String,
+    /// The board's spelling of the `column` asked for, or `null` for every column.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub filter_column: Option<String>,
     pub total_tickets: usize,
     pub color_summary: ColorCounts,
@@ -290,18 +308,23 @@ impl TicketColors {
 
 /// One ticket of `GET /boards/{id}/tickets/colors/realtime`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RealtimeColor {
     pub ticket_id: TicketId,
     pub color_class: ColorClass,
+    /// `null` when the column's standard deviation is 0.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub z_score: Option<f64>,
     pub time_in_column_seconds: f64,
     /// When this colour was computed (the request's "now").
     #[serde(with = "serde_timestamp")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub updated_at: Timestamp,
 }
 
 /// `GET /boards/{id}/tickets/colors/realtime?ticket_ids=…`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RealtimeColors {
     pub board_id: BoardId,
     pub ticket_colors: Vec<RealtimeColor>,
@@ -335,6 +358,7 @@ impl RealtimeColors {
 
 /// The warning and danger times of a column, in seconds (mean + 1σ and mean + 2σ).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ThresholdSeconds {
     pub warning_threshold_seconds: f64,
     pub danger_threshold_seconds: f64,
@@ -342,6 +366,7 @@ pub struct ThresholdSeconds {
 
 /// `GET /boards/{id}/column/{column}/statistics`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ColumnReport {
     pub board_id: BoardId,
     pub column_name: String,
