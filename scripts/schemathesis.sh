@@ -55,29 +55,42 @@ for _ in $(seq 1 100); do
     sleep 0.1
 done
 
-# A fresh admin account and its access token. Each run gets its own: the run changes its
-# account's password (`PUT /api/auth/me`), and the last one logs out.
-account=0
+# A fresh admin account `admin<n>` and its access token. Each run gets its own: the run changes
+# its account's password (`PUT /api/auth/me`), and the last one logs out. (The number is an
+# argument: `$(token)` runs in a subshell, where a counter would not advance.)
 token() {
-    account=$((account + 1))
+    local account=$1
     (cd "$root" && "$bin" users create --username "admin$account" \
         --email "admin$account@example.com" --role admin >/dev/null)
     curl -fsS -X POST "$base/api/auth/login" -H 'content-type: application/json' \
         -d "{\"username\": \"admin$account\", \"password\": \"$password\"}" |
         python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])'
 }
+first=$(token 1)
+
+# The bulk routes allow 10 requests a minute per user: check the server runs with limits off.
+limited=$(curl -fsS "$base/api/bulk/operations/status" -H "Authorization: Bearer $first" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["rate_limits"]["enabled"])')
+if [ "$limited" != "False" ]; then
+    echo "rate limits are on (rate_limit.enabled = $limited): the run would be throttled" >&2
+    exit 1
+fi
 
 # What the schema cannot express, and so is configured here:
 # - a stale or random If-Match is 412 (server state);
 # - a column name the board does not have is 422 (server state: a move, a create naming a column,
-#   `move_to`, a rename's `from`, the `column` filter of a listing), and so are column names equal
-#   ignoring case (JSON Schema's uniqueItems is case-sensitive: creating or updating a board);
+#   `move_to`, a rename's `from`, the `column` filter of a listing or of the ticket colours), and
+#   so are column names equal ignoring case (JSON Schema's uniqueItems is case-sensitive: creating
+#   or updating a board);
+# - a ticket named twice in the `updates` of a bulk priority change is 422 (uniqueness of one
+#   property of the items, which JSON Schema cannot say; the id lists of the other bulk routes
+#   are `uniqueItems`).
 cat >"$work/schemathesis.toml" <<'EOF'
 [checks.positive_data_acceptance]
 expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "412", "429"]
 
 [[operations]]
-include-operation-id = ["move_ticket", "create_ticket", "set_columns", "rename_column", "list_tickets", "create_board", "update_board"]
+include-operation-id = ["move_ticket", "create_ticket", "set_columns", "rename_column", "list_tickets", "create_board", "update_board", "board_ticket_colors", "bulk_set_priorities"]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "412", "422", "429"]
 EOF
 
@@ -91,12 +104,14 @@ cd "$work"
     --checks all \
     --exclude-operation-id logout \
     --exclude-operation-id connect_live \
-    -H "Authorization: Bearer $(token)" \
+    -H "Authorization: Bearer $first" \
     "$@" || status=$?
+# Created now: the first run may have deactivated or demoted any other account.
+last=$(token 2)
 "$venv/bin/schemathesis" --config-file "$work/schemathesis.toml" run "$base/openapi.json" \
     --checks all \
     --include-operation-id logout \
-    -H "Authorization: Bearer $(token)" \
+    -H "Authorization: Bearer $last" \
     "$@" || status=$?
 
 if grep -q '"status":500\|status=500' "$work/server.log"; then

@@ -4,6 +4,7 @@ use serde_json::json;
 
 on_both_backends!(
     unknown_paths_are_404_envelopes,
+    whole_numbers_written_as_decimals_are_ids,
     wrong_methods_are_405_envelopes,
     bodies_must_be_json_within_the_limit,
     malformed_and_mistyped_input_is_422,
@@ -48,6 +49,46 @@ async fn unknown_paths_are_404_envelopes(app: TestApp) {
         "VALIDATION_ERROR",
     );
     assert_eq!(not_an_id.invalid_fields(), ["path.ticket_id"]);
+    let a_fraction = app.get("/api/tickets/1.5").await;
+    assert_eq!(a_fraction.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(a_fraction.invalid_fields(), ["path.ticket_id"]);
+}
+
+/// A whole number written as a decimal is an integer (as JSON Schema counts them, and as ids in
+/// bodies are read), in the path as in the body.
+async fn whole_numbers_written_as_decimals_are_ids(app: TestApp) {
+    let board = app.create_board(&json!({"name": "Ids"})).await;
+    let ticket = app
+        .create_ticket(&json!({"board_id": board["id"], "title": "Seven"}))
+        .await;
+    let id = ticket["id"].as_i64().unwrap();
+    for path in [
+        format!("/api/tickets/{id}.0"),
+        format!("/api/tickets/{id}e0"),
+    ] {
+        let reply = app.get(&path).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}: {:?}", reply.body);
+        assert_eq!(reply.body["id"], id);
+    }
+    let body = |text: String| serde_json::from_str::<serde_json::Value>(&text).unwrap();
+    let prioritised = app
+        .post(
+            "/api/bulk/tickets/priority",
+            &body(format!(
+                r#"{{"updates": [{{"ticket_id": {id}.0, "priority": 3}}]}}"#
+            )),
+        )
+        .await;
+    assert_eq!(prioritised.status, StatusCode::OK, "{:?}", prioritised.body);
+    assert_eq!(prioritised.body["results"][0]["new_value"], "3.0");
+    let assigned = app
+        .post(
+            "/api/bulk/tickets/assign",
+            &body(format!(r#"{{"ticket_ids": [{id}.0], "assignee": "ann"}}"#)),
+        )
+        .await;
+    assert_eq!(assigned.status, StatusCode::OK, "{:?}", assigned.body);
+    assert_eq!(assigned.body["results"][0]["new_value"], "ann");
 }
 
 async fn wrong_methods_are_405_envelopes(app: TestApp) {

@@ -38,6 +38,7 @@ fn ticket_ids(raw: &[i64]) -> Vec<TicketId> {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct BulkMove {
     /// 1–100 tickets, each named once, of any boards.
+    #[serde(deserialize_with = "super::integers")]
     #[schema(schema_with = ticket_ids_schema)]
     pub ticket_ids: Vec<i64>,
     /// Matched in any letter case against each ticket's own board: a ticket whose board has no
@@ -62,6 +63,7 @@ impl BulkMove {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct PriorityUpdate {
     /// Named once per request.
+    #[serde(deserialize_with = "super::integer")]
     #[schema(minimum = 1, maximum = 9223372036854775807i64)]
     pub ticket_id: i64,
     pub priority: PriorityInput,
@@ -103,6 +105,7 @@ impl BulkPriority {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct BulkAssign {
     /// 1–100 tickets, each named once.
+    #[serde(deserialize_with = "super::integers")]
     #[schema(schema_with = ticket_ids_schema)]
     pub ticket_ids: Vec<i64>,
     /// Required: a name, or `null` or `""` to clear the assignee.

@@ -83,6 +83,14 @@ pub(crate) fn id_list(
         .unique_items(unique)
 }
 
+/// A list of ids in a JSON body, each read as [`integer`] reads one.
+pub(crate) fn integers<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<i64>, D::Error> {
+    #[derive(Deserialize)]
+    struct Id(#[serde(deserialize_with = "integer")] i64);
+
+    Vec::<Id>::deserialize(deserializer).map(|ids| ids.into_iter().map(|Id(id)| id).collect())
+}
+
 /// A priority as clients send it: a JSON number or a numeric string.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged, expecting = "a number or a numeric string")]

@@ -8,7 +8,7 @@ mod query;
 
 pub use if_match::IfMatch;
 pub use json::JsonBody;
-pub use path::path_config;
+pub use path::{PathId, path_config};
 pub use query::QueryParams;
 
 use kanban_domain::FieldError;

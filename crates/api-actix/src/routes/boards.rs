@@ -5,7 +5,7 @@ use super::{message, with_etag};
 use crate::auth::{Authorized, gate};
 use crate::dto::boards::{ColumnsQuery, CreateBoard, RenameColumn, UpdateBoard, validate_columns};
 use crate::error::ApiError;
-use crate::extract::{IfMatch, JsonBody, QueryParams};
+use crate::extract::{IfMatch, JsonBody, PathId, QueryParams};
 use crate::state::ApiState;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, web};
@@ -94,9 +94,9 @@ async fn default_board(
 async fn get(
     state: web::Data<ApiState>,
     _reader: Authorized<gate::Read>,
-    id: web::Path<i64>,
+    id: web::Path<PathId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = BoardId::new(id.into_inner());
+    let id = BoardId::new(id.into_inner().get());
     let board = state.read(move |s| s.boards.get(id)).await?;
     Ok(with_etag(StatusCode::OK, board.board.version, &board))
 }
@@ -154,11 +154,11 @@ async fn create(
 async fn update(
     state: web::Data<ApiState>,
     actor: Authorized<gate::ManageBoards>,
-    id: web::Path<i64>,
+    id: web::Path<PathId>,
     if_match: IfMatch,
     body: JsonBody<UpdateBoard>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = BoardId::new(id.into_inner());
+    let id = BoardId::new(id.into_inner().get());
     let patch = body.into_inner().validate()?;
     let actor = actor.actor();
     let board = state
@@ -188,10 +188,10 @@ async fn update(
 async fn delete(
     state: web::Data<ApiState>,
     actor: Authorized<gate::ManageBoards>,
-    id: web::Path<i64>,
+    id: web::Path<PathId>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
-    let id = BoardId::new(id.into_inner());
+    let id = BoardId::new(id.into_inner().get());
     let actor = actor.actor();
     let board = state
         .write(move |s| s.boards.delete(&actor, id, if_match.as_ref()))
@@ -216,9 +216,9 @@ async fn delete(
 async fn columns(
     state: web::Data<ApiState>,
     _reader: Authorized<gate::Read>,
-    id: web::Path<i64>,
+    id: web::Path<PathId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = BoardId::new(id.into_inner());
+    let id = BoardId::new(id.into_inner().get());
     let board = state.read(move |s| s.boards.get(id)).await?;
     Ok(with_etag(
         StatusCode::OK,
@@ -252,12 +252,12 @@ async fn columns(
 async fn set_columns(
     state: web::Data<ApiState>,
     actor: Authorized<gate::ManageBoards>,
-    id: web::Path<i64>,
+    id: web::Path<PathId>,
     query: QueryParams<ColumnsQuery>,
     if_match: IfMatch,
     body: JsonBody<Vec<String>>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = BoardId::new(id.into_inner());
+    let id = BoardId::new(id.into_inner().get());
     let columns = validate_columns(&body.into_inner())?;
     let move_to = query.into_inner().move_to.filter(|m| !m.trim().is_empty());
     let actor = actor.actor();
@@ -300,11 +300,11 @@ async fn set_columns(
 async fn rename_column(
     state: web::Data<ApiState>,
     actor: Authorized<gate::ManageBoards>,
-    id: web::Path<i64>,
+    id: web::Path<PathId>,
     if_match: IfMatch,
     body: JsonBody<RenameColumn>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = BoardId::new(id.into_inner());
+    let id = BoardId::new(id.into_inner().get());
     let (from, to) = body.into_inner().validate()?;
     let actor = actor.actor();
     let message = format!("Column '{}' renamed to '{to}'", from.trim());
@@ -341,9 +341,9 @@ async fn rename_column(
 async fn tickets(
     state: web::Data<ApiState>,
     _reader: Authorized<gate::Read>,
-    id: web::Path<i64>,
+    id: web::Path<PathId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = BoardId::new(id.into_inner());
+    let id = BoardId::new(id.into_inner().get());
     let tickets = state
         .read(move |s| s.tickets.board_tickets(Some(id)))
         .await?;

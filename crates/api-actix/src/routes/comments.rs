@@ -5,7 +5,7 @@ use super::table::Routes;
 use crate::auth::{Authorized, gate};
 use crate::dto::comments::CreateComment;
 use crate::error::ApiError;
-use crate::extract::JsonBody;
+use crate::extract::{JsonBody, PathId};
 use crate::state::ApiState;
 use actix_web::{HttpResponse, web};
 use kanban_domain::{Comment, CommentId, TicketId};
@@ -33,9 +33,9 @@ pub(super) fn configure(routes: &mut Routes<'_>) {
 async fn for_ticket(
     state: web::Data<ApiState>,
     _reader: Authorized<gate::Read>,
-    id: web::Path<i64>,
+    id: web::Path<PathId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = TicketId::new(id.into_inner());
+    let id = TicketId::new(id.into_inner().get());
     let comments = state.read(move |s| s.comments.for_ticket(id)).await?;
     Ok(HttpResponse::Ok().json(comments))
 }
@@ -85,9 +85,9 @@ async fn create(
 async fn delete(
     state: web::Data<ApiState>,
     actor: Authorized<gate::Contribute>,
-    id: web::Path<i64>,
+    id: web::Path<PathId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = CommentId::new(id.into_inner());
+    let id = CommentId::new(id.into_inner().get());
     let actor = actor.actor();
     let comment = state.write(move |s| s.comments.delete(&actor, id)).await?;
     Ok(message(format!("Comment {} deleted", comment.id)))

@@ -5,7 +5,7 @@ use super::table::Routes;
 use crate::auth::{Authorized, gate};
 use crate::dto::history::{ActivityQuery, StatsQuery, TicketHistoryQuery};
 use crate::error::ApiError;
-use crate::extract::QueryParams;
+use crate::extract::{PathId, QueryParams};
 use crate::state::ApiState;
 use actix_web::{HttpResponse, web};
 use kanban_domain::history::{HistoryStats, Transitions};
@@ -43,10 +43,10 @@ pub(super) fn configure(routes: &mut Routes<'_>) {
 async fn ticket_history(
     state: web::Data<ApiState>,
     _reader: Authorized<gate::Read>,
-    id: web::Path<i64>,
+    id: web::Path<PathId>,
     query: QueryParams<TicketHistoryQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = TicketId::new(id.into_inner());
+    let id = TicketId::new(id.into_inner().get());
     let (limit, field) = query.into_inner().validate()?;
     let rows = state
         .read(move |s| s.history.for_ticket(id, field, limit))
@@ -71,9 +71,9 @@ async fn ticket_history(
 async fn transitions(
     state: web::Data<ApiState>,
     _reader: Authorized<gate::Read>,
-    id: web::Path<i64>,
+    id: web::Path<PathId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = TicketId::new(id.into_inner());
+    let id = TicketId::new(id.into_inner().get());
     let path = state.read(move |s| s.history.transitions(id)).await?;
     Ok(HttpResponse::Ok().json(path))
 }
@@ -96,10 +96,10 @@ async fn transitions(
 async fn activity(
     state: web::Data<ApiState>,
     _reader: Authorized<gate::Read>,
-    id: web::Path<i64>,
+    id: web::Path<PathId>,
     query: QueryParams<ActivityQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = BoardId::new(id.into_inner());
+    let id = BoardId::new(id.into_inner().get());
     let (hours, limit) = query.into_inner().validate()?;
     let feed = state
         .read(move |s| s.history.board_activity(id, hours, limit))

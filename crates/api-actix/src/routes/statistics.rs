@@ -6,7 +6,7 @@ use super::table::Routes;
 use crate::auth::{Authorized, gate};
 use crate::dto::statistics::{ColorsQuery, PerformanceQuery, RealtimeQuery, realtime_ids};
 use crate::error::ApiError;
-use crate::extract::QueryParams;
+use crate::extract::{PathId, QueryParams};
 use crate::state::ApiState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use kanban_domain::statistics::{
@@ -65,9 +65,9 @@ pub(super) fn configure(routes: &mut Routes<'_>) {
 async fn board_statistics(
     state: web::Data<ApiState>,
     _analyst: Authorized<gate::Analyse>,
-    id: web::Path<i64>,
+    id: web::Path<PathId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = BoardId::new(id.into_inner());
+    let id = BoardId::new(id.into_inner().get());
     let stats = state
         .read(move |s| s.statistics.board_statistics(id))
         .await?;
@@ -92,9 +92,9 @@ async fn board_statistics(
 async fn ticket_statistics(
     state: web::Data<ApiState>,
     _analyst: Authorized<gate::Analyse>,
-    id: web::Path<i64>,
+    id: web::Path<PathId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = TicketId::new(id.into_inner());
+    let id = TicketId::new(id.into_inner().get());
     let stats = state
         .read(move |s| s.statistics.ticket_statistics(id))
         .await?;
@@ -120,10 +120,10 @@ async fn ticket_statistics(
 async fn performance(
     state: web::Data<ApiState>,
     _analyst: Authorized<gate::Analyse>,
-    id: web::Path<i64>,
+    id: web::Path<PathId>,
     query: QueryParams<PerformanceQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = BoardId::new(id.into_inner());
+    let id = BoardId::new(id.into_inner().get());
     let days = query.into_inner().validate()?;
     let report = state
         .read(move |s| s.statistics.performance(id, days))
@@ -151,10 +151,10 @@ async fn performance(
 async fn ticket_colors(
     state: web::Data<ApiState>,
     _analyst: Authorized<gate::Analyse>,
-    id: web::Path<i64>,
+    id: web::Path<PathId>,
     query: QueryParams<ColorsQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = BoardId::new(id.into_inner());
+    let id = BoardId::new(id.into_inner().get());
     let column = query.into_inner().column();
     let colors = state
         .read(move |s| {
@@ -187,10 +187,10 @@ async fn ticket_colors(
 async fn realtime_colors(
     state: web::Data<ApiState>,
     _analyst: Authorized<gate::Analyse>,
-    id: web::Path<i64>,
+    id: web::Path<PathId>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let id = BoardId::new(id.into_inner());
+    let id = BoardId::new(id.into_inner().get());
     let ids = realtime_ids(req.query_string())?;
     let colors = state
         .read(move |s| {
@@ -222,10 +222,10 @@ async fn realtime_colors(
 async fn column_statistics(
     state: web::Data<ApiState>,
     _analyst: Authorized<gate::Analyse>,
-    path: web::Path<(i64, String)>,
+    path: web::Path<(PathId, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, column) = path.into_inner();
-    let id = BoardId::new(id);
+    let id = BoardId::new(id.get());
     let report = state
         .read(move |s| s.statistics.column_statistics(id, &column))
         .await?;
@@ -258,9 +258,9 @@ struct BoardMoves {
 async fn board_moves(
     state: web::Data<ApiState>,
     _analyst: Authorized<gate::Analyse>,
-    id: web::Path<i64>,
+    id: web::Path<PathId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = BoardId::new(id.into_inner());
+    let id = BoardId::new(id.into_inner().get());
     // The metrics live in memory; the read only tells an unknown board (404) apart.
     state.read(move |s| s.boards.get(id)).await?;
     Ok(HttpResponse::Ok().json(BoardMoves {

@@ -6,7 +6,7 @@ use crate::auth::{Authorized, gate};
 use crate::drag_drop::MoveKind;
 use crate::dto::tickets::{ClaimQuery, CreateTicket, ListTickets, MoveTicket, UpdateTicket};
 use crate::error::ApiError;
-use crate::extract::{IfMatch, JsonBody, QueryParams};
+use crate::extract::{IfMatch, JsonBody, PathId, QueryParams};
 use crate::state::ApiState;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, web};
@@ -78,9 +78,9 @@ async fn list(
 async fn get(
     state: web::Data<ApiState>,
     _reader: Authorized<gate::Read>,
-    id: web::Path<i64>,
+    id: web::Path<PathId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = TicketId::new(id.into_inner());
+    let id = TicketId::new(id.into_inner().get());
     let ticket = state.read(move |s| s.tickets.get(id)).await?;
     Ok(ticket_response(StatusCode::OK, &ticket))
 }
@@ -140,11 +140,11 @@ async fn create(
 async fn update(
     state: web::Data<ApiState>,
     actor: Authorized<gate::ChangeTickets>,
-    id: web::Path<i64>,
+    id: web::Path<PathId>,
     if_match: IfMatch,
     body: JsonBody<UpdateTicket>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = TicketId::new(id.into_inner());
+    let id = TicketId::new(id.into_inner().get());
     let patch = body.into_inner().validate()?;
     let actor = actor.actor();
     let ticket = state
@@ -175,11 +175,11 @@ async fn update(
 async fn move_ticket(
     state: web::Data<ApiState>,
     actor: Authorized<gate::ChangeTickets>,
-    id: web::Path<i64>,
+    id: web::Path<PathId>,
     if_match: IfMatch,
     body: JsonBody<MoveTicket>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = TicketId::new(id.into_inner());
+    let id = TicketId::new(id.into_inner().get());
     let column = body.into_inner().column;
     let actor = actor.actor();
     let started = Instant::now();
@@ -242,11 +242,11 @@ fn with_board(
 async fn claim(
     state: web::Data<ApiState>,
     actor: Authorized<gate::Claim>,
-    id: web::Path<i64>,
+    id: web::Path<PathId>,
     query: QueryParams<ClaimQuery>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
-    let id = TicketId::new(id.into_inner());
+    let id = TicketId::new(id.into_inner().get());
     let agent = query.into_inner().validate()?;
     let actor = actor.actor();
     let ticket = state
@@ -280,10 +280,10 @@ async fn claim(
 async fn release(
     state: web::Data<ApiState>,
     actor: Authorized<gate::Claim>,
-    id: web::Path<i64>,
+    id: web::Path<PathId>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
-    let id = TicketId::new(id.into_inner());
+    let id = TicketId::new(id.into_inner().get());
     let actor = actor.actor();
     let ticket = state
         .write(move |s| s.tickets.release(&actor, id, if_match.as_ref()))
@@ -312,10 +312,10 @@ async fn release(
 async fn delete(
     state: web::Data<ApiState>,
     actor: Authorized<gate::DeleteTickets>,
-    id: web::Path<i64>,
+    id: web::Path<PathId>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
-    let id = TicketId::new(id.into_inner());
+    let id = TicketId::new(id.into_inner().get());
     let actor = actor.actor();
     let ticket = state
         .write(move |s| s.tickets.delete(&actor, id, if_match.as_ref()))

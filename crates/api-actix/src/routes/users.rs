@@ -5,7 +5,7 @@ use super::table::Routes;
 use crate::auth::{Authorized, SESSION_COOKIE, gate, session_id_of};
 use crate::dto::auth::{ListUsers, SessionName, UpdateUser};
 use crate::error::ApiError;
-use crate::extract::{JsonBody, QueryParams};
+use crate::extract::{JsonBody, PathId, QueryParams};
 use crate::state::ApiState;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -74,10 +74,10 @@ async fn list(
 async fn update(
     state: web::Data<ApiState>,
     admin: Authorized<gate::Administer>,
-    id: web::Path<i64>,
+    id: web::Path<PathId>,
     body: JsonBody<UpdateUser>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = UserId::new(id.into_inner());
+    let id = UserId::new(id.into_inner().get());
     let update = body.into_inner().into();
     let actor = admin.actor();
     let user = state
