@@ -4,12 +4,15 @@
 //! other on a database grown to 1,000,000 tickets (in SQL while it was stopped, see `bigdb`,
 //! then a board of 1,000 tickets created through the API like the first). Create and move are
 //! measured at 32 connections on each server's 1,000-ticket board with the normal run's workload
-//! code, in alternating rounds so that a busy moment of this shared machine falls on both sides
-//! alike; each figure is the median round. On the large database, page 1 and page 1,000 (the last,
-//! 100 per page) of a board of 100,000 tickets are measured the same way.
+//! code, in rounds that alternate which side goes first, so that a busy moment of this shared
+//! machine weighs on both alike; each ratio is the median of the rounds' ratios. On the large
+//! database, each round also measures page 1 and page 1,000 (the last, 100 per page) of a board of
+//! 100,000 tickets: at one connection with the requests alternating between the two pages (the
+//! verdict: median latencies), and each alone at 32 connections (throughput, for context).
 
 use crate::bigdb::{self, BOARD_TICKETS};
 use crate::load::LoadResult;
+use crate::paging::{self, PagePair};
 use crate::server::{self, Server};
 use crate::workloads::{self, Seed};
 use crate::{BoxError, measure};
@@ -24,7 +27,6 @@ const TICKETS: i64 = 1_000_000;
 /// Tickets of the board that creates and moves work on, on both databases.
 const SMALL_BOARD: usize = 1_000;
 const CONNECTIONS: usize = 32;
-const PAGE_SIZE: i64 = 100;
 /// The page compared with page 1: the last page of the 100,000-ticket board.
 const DEEP_PAGE: usize = 1_000;
 const SMALL: &str = "1,000 tickets";
@@ -43,32 +45,42 @@ struct Side {
 #[derive(Debug, Serialize)]
 pub struct Growth {
     pub rounds: usize,
+    pub seconds_per_run: f64,
     pub connections: usize,
-    /// The large database as measured.
+    /// The large database as measured (before the runs add their tickets).
     pub tickets: i64,
     pub boards_grown: usize,
     pub seconds_to_grow: f64,
     pub database_mb: f64,
     pub large_board_tickets: i64,
-    /// The median round of each workload.
+    /// Requests per second with 1,000,000 tickets over those with 1,000 (target ≥ 0.8): the
+    /// median of the rounds' ratios.
+    pub create_ratio: f64,
+    pub move_ratio: f64,
+    /// Median latency of page 1,000 over that of page 1 at one connection (target ≤ 2): the
+    /// median of the rounds' ratios.
+    pub page_ratio: f64,
+    /// Requests per second at 32 connections of page 1 over those of page 1,000 (context).
+    pub page_throughput_ratio: f64,
+    /// The round with the median requests per second of each workload.
     pub create_small: LoadResult,
     pub create_large: LoadResult,
     pub move_small: LoadResult,
     pub move_large: LoadResult,
     pub list_page_1: LoadResult,
     pub list_page_1000: LoadResult,
-    /// Requests per second with 1,000,000 tickets over those with 1,000 (target ≥ 0.8).
-    pub create_ratio: f64,
-    pub move_ratio: f64,
-    /// Requests per second of page 1 over those of page 1,000 (target ≤ 2).
-    pub page_ratio: f64,
+    /// Each round's ratios.
+    pub create_ratios: Vec<f64>,
+    pub move_ratios: Vec<f64>,
+    pub page_ratios: Vec<f64>,
     /// Every round, in the order measured.
     pub runs: Vec<LoadResult>,
+    pub page_pairs: Vec<PagePair>,
     pub verdicts: Vec<String>,
 }
 
-/// Builds both databases, measures `rounds` alternating rounds of `duration` per workload, and
-/// stops both servers.
+/// Builds both databases, measures `rounds` rounds of `duration` per workload, and stops both
+/// servers.
 ///
 /// # Errors
 /// A server that does not start or stop, a failed seed or growth, a page that is not full.
@@ -79,10 +91,8 @@ pub async fn run(binary: &Path, duration: Duration, rounds: usize) -> Result<Gro
     tokio::task::block_in_place(|| large.stop())?;
     let database = large.database();
     let to_grow = TICKETS - i64::try_from(SMALL_BOARD)?;
-    let grown = tokio::task::spawn_blocking(move || {
-        bigdb::grow(&database, to_grow, server::ADMIN)
-    })
-    .await??;
+    let grown = tokio::task::spawn_blocking(move || bigdb::grow(&database, to_grow, server::ADMIN))
+        .await??;
     let database_mb = file_mb(&large.database());
     println!(
         "grew {} tickets on {} boards in {:.0} s; database {database_mb:.0} MB",
@@ -91,57 +101,74 @@ pub async fn run(binary: &Path, duration: Duration, rounds: usize) -> Result<Gro
     large.restart().await?;
     let mut large = side(large, LARGE).await?;
     let small = side(Server::start(binary).await?, SMALL).await?;
-    check_pages(&large, grown.big_board).await?;
+    let (base, board) = (large.server.base.clone(), grown.big_board);
+    paging::check_full(&base, board, BOARD_TICKETS, DEEP_PAGE, &large.http).await?;
 
     let mut runs = Vec::new();
+    let mut page_pairs = Vec::new();
     for round in 1..=rounds {
-        println!("== growth round {round} of {rounds}, {CONNECTIONS} connections");
-        for side in [&small, &large] {
+        println!("== growth round {round} of {rounds}");
+        // Each side goes first every other round: a warming cache or a burst of other work on
+        // the machine does not always fall on the same side.
+        let (sides, pages) = if round % 2 == 1 {
+            ([&small, &large], [1, DEEP_PAGE])
+        } else {
+            ([&large, &small], [DEEP_PAGE, 1])
+        };
+        for side in sides {
             runs.push(writes(side, Write::Create, duration).await);
             runs.push(writes(side, Write::Move, duration).await);
         }
-        for page in [1, DEEP_PAGE] {
-            let workload = workloads::list_one_page(
-                &large.server.base,
-                grown.big_board,
+        let pair = paging::alternate(&base, board, DEEP_PAGE, duration, &large.http).await;
+        println!("{}", pair.row());
+        page_pairs.push(pair);
+        for page in pages {
+            let name = page_label(page);
+            let load = paging::one_page(
+                name.clone(),
+                &base,
+                board,
                 page,
                 CONNECTIONS,
                 duration,
                 &large.http,
             );
-            let name = format!("list page {page} of {BOARD_TICKETS}");
-            runs.push(labelled(measure(&large.server, workload).await, name));
+            runs.push(labelled(measure(&large.server, load).await, name));
         }
     }
     tokio::task::block_in_place(|| large.server.stop())?;
     drop(small);
 
-    let median = |name: String| median_of(&runs, &name);
-    let create_small = median(label(Write::Create, SMALL))?;
-    let create_large = median(label(Write::Create, LARGE))?;
-    let move_small = median(label(Write::Move, SMALL))?;
-    let move_large = median(label(Write::Move, LARGE))?;
-    let list_page_1 = median(format!("list page 1 of {BOARD_TICKETS}"))?;
-    let list_page_1000 = median(format!("list page {DEEP_PAGE} of {BOARD_TICKETS}"))?;
-    let ratio = |a: &LoadResult, b: &LoadResult| a.requests_per_second / b.requests_per_second;
+    let create = (label(Write::Create, LARGE), label(Write::Create, SMALL));
+    let moves = (label(Write::Move, LARGE), label(Write::Move, SMALL));
+    let pages = (page_label(1), page_label(DEEP_PAGE));
+    let create_ratios = ratios(&runs, &create);
+    let move_ratios = ratios(&runs, &moves);
+    let page_ratios: Vec<f64> = page_pairs.iter().map(|pair| pair.ratio).collect();
     let mut growth = Growth {
         rounds,
+        seconds_per_run: duration.as_secs_f64(),
         connections: CONNECTIONS,
         tickets: grown.tickets_total,
         boards_grown: grown.boards_added,
         seconds_to_grow: grown.seconds,
         database_mb,
         large_board_tickets: BOARD_TICKETS,
-        create_ratio: ratio(&create_large, &create_small),
-        move_ratio: ratio(&move_large, &move_small),
-        page_ratio: ratio(&list_page_1, &list_page_1000),
-        create_small,
-        create_large,
-        move_small,
-        move_large,
-        list_page_1,
-        list_page_1000,
+        create_ratio: median(&create_ratios),
+        move_ratio: median(&move_ratios),
+        page_ratio: median(&page_ratios),
+        page_throughput_ratio: median(&ratios(&runs, &pages)),
+        create_small: median_run(&runs, &create.1)?,
+        create_large: median_run(&runs, &create.0)?,
+        move_small: median_run(&runs, &moves.1)?,
+        move_large: median_run(&runs, &moves.0)?,
+        list_page_1: median_run(&runs, &pages.0)?,
+        list_page_1000: median_run(&runs, &pages.1)?,
+        create_ratios,
+        move_ratios,
+        page_ratios,
         runs,
+        page_pairs,
         verdicts: Vec::new(),
     };
     growth.verdicts = verdicts(&growth);
@@ -166,23 +193,6 @@ async fn side(mut server: Server, label: &'static str) -> Result<Side, BoxError>
     })
 }
 
-/// Page 1 and the deep page of the large board are full pages of a 100,000-ticket board, so the
-/// comparison is between equal amounts of work to send.
-async fn check_pages(large: &Side, board: i64) -> Result<(), BoxError> {
-    for page in [1, DEEP_PAGE] {
-        let url = format!(
-            "{}/api/tickets?board_id={board}&page={page}&page_size={PAGE_SIZE}",
-            large.server.base
-        );
-        let body: serde_json::Value = large.http.get(url).send().await?.json().await?;
-        let items = body["items"].as_array().map_or(0, Vec::len);
-        if body["total"].as_i64() != Some(BOARD_TICKETS) || items != 100 {
-            return Err(format!("page {page} of the large board: {body:.200}").into());
-        }
-    }
-    Ok(())
-}
-
 #[derive(Debug, Clone, Copy)]
 enum Write {
     Create,
@@ -196,6 +206,10 @@ fn label(write: Write, side: &str) -> String {
     }
 }
 
+fn page_label(page: usize) -> String {
+    format!("list page {page} of {BOARD_TICKETS}")
+}
+
 /// The normal run's create or move workload on `side`'s board of 1,000 tickets.
 async fn writes(side: &Side, write: Write, duration: Duration) -> LoadResult {
     let (base, seed, http) = (&side.server.base, &side.seed, &side.http);
@@ -206,8 +220,7 @@ async fn writes(side: &Side, write: Write, duration: Duration) -> LoadResult {
         }
         Write::Move => {
             let moves = side.moves.clone();
-            let workload =
-                workloads::move_tickets(base, seed, CONNECTIONS, duration, http, moves);
+            let workload = workloads::move_tickets(base, seed, CONNECTIONS, duration, http, moves);
             measure(&side.server, workload).await
         }
     };
@@ -220,8 +233,9 @@ fn labelled(mut result: LoadResult, name: String) -> LoadResult {
     result
 }
 
-/// The round with the median requests per second (the lower middle one of an even count).
-fn median_of(runs: &[LoadResult], name: &str) -> Result<LoadResult, BoxError> {
+/// The run of `name` with the median requests per second (the lower middle one of an even
+/// count).
+fn median_run(runs: &[LoadResult], name: &str) -> Result<LoadResult, BoxError> {
     let mut mine: Vec<&LoadResult> = runs.iter().filter(|r| r.workload == name).collect();
     mine.sort_by(|a, b| a.requests_per_second.total_cmp(&b.requests_per_second));
     let middle = mine.len().saturating_sub(1) / 2;
@@ -230,6 +244,33 @@ fn median_of(runs: &[LoadResult], name: &str) -> Result<LoadResult, BoxError> {
         .copied()
         .cloned()
         .ok_or_else(|| format!("no run of {name}"))?)
+}
+
+/// Requests per second of `over.0` divided by those of `over.1`, round by round: the two were
+/// measured moments apart, so a slow spell of the machine weighs on both.
+fn ratios(runs: &[LoadResult], over: &(String, String)) -> Vec<f64> {
+    let rates = |name: &str| {
+        runs.iter()
+            .filter(|r| r.workload == name)
+            .map(|r| r.requests_per_second)
+            .collect::<Vec<_>>()
+    };
+    rates(&over.0)
+        .into_iter()
+        .zip(rates(&over.1))
+        .map(|(a, b)| a / b)
+        .collect()
+}
+
+/// The median (the mean of the middle two of an even count); NaN when empty.
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    match sorted.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => f64::midpoint(sorted[n / 2 - 1], sorted[n / 2]),
+    }
 }
 
 fn file_mb(database: &Path) -> f64 {
@@ -243,38 +284,57 @@ fn file_mb(database: &Path) -> f64 {
 
 fn verdicts(growth: &Growth) -> Vec<String> {
     let verdict = |ok: bool| if ok { "met" } else { "MISSED" };
+    let rounds = |ratios: &[f64]| {
+        ratios
+            .iter()
+            .map(|r| format!("{r:.2}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
     let mut lines = Vec::new();
-    for (name, small, large, ratio) in [
+    for (name, small, large, ratio, each) in [
         (
             "create ticket",
             &growth.create_small,
             &growth.create_large,
             growth.create_ratio,
+            &growth.create_ratios,
         ),
         (
             "move ticket",
             &growth.move_small,
             &growth.move_large,
             growth.move_ratio,
+            &growth.move_ratios,
         ),
     ] {
         lines.push(format!(
-            "growth: {name:<13} {CONNECTIONS} conn: {:.0} req/s with 1,000,000 tickets vs {:.0} with 1,000 = {:.2}  [target within 20 %: {}]",
+            "growth: {name:<13} {CONNECTIONS} conn: {:.0} req/s with 1,000,000 tickets, {:.0} with 1,000: ratio {ratio:.2} (rounds {})  [target >= 0.80: {}]",
             large.requests_per_second,
             small.requests_per_second,
-            ratio,
+            rounds(each),
             verdict(ratio >= 0.8)
+        ));
+    }
+    let middle = growth.page_pairs.iter().min_by(|a, b| {
+        (a.ratio - growth.page_ratio)
+            .abs()
+            .total_cmp(&(b.ratio - growth.page_ratio).abs())
+    });
+    if let Some(pair) = middle {
+        lines.push(format!(
+            "growth: list page {DEEP_PAGE} / page 1 of {BOARD_TICKETS} tickets, 1 conn alternating: p50 {:.2} / {:.2} ms: ratio {:.2} (rounds {})  [target <= 2: {}]",
+            pair.deep.p50_ms,
+            pair.page_1.p50_ms,
+            growth.page_ratio,
+            rounds(&growth.page_ratios),
+            verdict((0.5..=2.0).contains(&growth.page_ratio))
         ));
     }
     let (first, deep) = (&growth.list_page_1, &growth.list_page_1000);
     lines.push(format!(
-        "growth: list page 1 vs page {DEEP_PAGE} of {BOARD_TICKETS} tickets, {CONNECTIONS} conn: {:.0} vs {:.0} req/s (p50 {:.1} vs {:.1} ms) = {:.2}x  [target within 2x: {}]",
-        first.requests_per_second,
-        deep.requests_per_second,
-        first.latency.p50_ms,
-        deep.latency.p50_ms,
-        growth.page_ratio,
-        verdict((0.5..=2.0).contains(&growth.page_ratio))
+        "growth: list page 1 / page {DEEP_PAGE} of {BOARD_TICKETS} tickets, {CONNECTIONS} conn: {:.0} / {:.0} req/s: ratio {:.2} (context)",
+        first.requests_per_second, deep.requests_per_second, growth.page_throughput_ratio,
     ));
     lines
 }

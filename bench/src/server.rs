@@ -82,7 +82,10 @@ impl Server {
     /// Starts `agent-kanban serve` again on the same database (after [`Server::stop`]), on a
     /// new port, and logs the admin in again.
     pub async fn restart(&mut self) -> Result<(), BoxError> {
-        let launch = self.launch.as_ref().ok_or("only the real server restarts")?;
+        let launch = self
+            .launch
+            .as_ref()
+            .ok_or("only the real server restarts")?;
         let port = free_port()?;
         let command = launch.command(port, &self.database());
         // The old process has exited; `spawn` waits for the new one to answer.

@@ -131,26 +131,6 @@ pub async fn list_page(
     .await
 }
 
-/// The same page of `board` every request (the growth section's page 1 and page 1,000).
-pub async fn list_one_page(
-    base: &str,
-    board: i64,
-    page: usize,
-    connections: usize,
-    duration: Duration,
-    client: &reqwest::Client,
-) -> LoadResult {
-    let (client, base) = (client.clone(), base.to_owned());
-    let url = format!("{base}/api/tickets?board_id={board}&page={page}&page_size=100");
-    load::run(
-        &format!("list page {page} (100)"),
-        connections,
-        duration,
-        move |_, _| succeeded(client.get(&url)),
-    )
-    .await
-}
-
 pub async fn create(
     base: &str,
     seed: &Seed,
