@@ -54,30 +54,83 @@ pub struct Growth {
     pub seconds_to_grow: f64,
     pub database_mb: f64,
     pub large_board_tickets: i64,
-    /// Requests per second with 1,000,000 tickets over those with 1,000 (target ≥ 0.8): the
-    /// median of the rounds' ratios.
-    pub create_ratio: f64,
-    pub move_ratio: f64,
-    /// Median latency of page 1,000 over that of page 1 at one connection (target ≤ 2): the
-    /// median of the rounds' ratios.
-    pub page_ratio: f64,
-    /// Requests per second at 32 connections of page 1 over those of page 1,000 (context).
-    pub page_throughput_ratio: f64,
-    /// The round with the median requests per second of each workload.
-    pub create_small: LoadResult,
-    pub create_large: LoadResult,
-    pub move_small: LoadResult,
-    pub move_large: LoadResult,
-    pub list_page_1: LoadResult,
-    pub list_page_1000: LoadResult,
-    /// Each round's ratios.
-    pub create_ratios: Vec<f64>,
-    pub move_ratios: Vec<f64>,
-    pub page_ratios: Vec<f64>,
-    /// Every round, in the order measured.
+    /// Creates per second with 1,000,000 tickets over those with 1,000 (target ≥ 0.8).
+    pub create: Comparison<LoadResult>,
+    /// Moves likewise (target ≥ 0.8).
+    pub moves: Comparison<LoadResult>,
+    /// Median latency of page 1,000 over that of page 1, at one connection (target ≤ 2).
+    pub pages: Comparison<PagePair>,
+    /// Requests per second of page 1 over those of page 1,000, at 32 connections (context).
+    pub pages_under_load: Comparison<LoadResult>,
+    /// Every run of the rounds, in the order measured.
     pub runs: Vec<LoadResult>,
-    pub page_pairs: Vec<PagePair>,
     pub verdicts: Vec<String>,
+}
+
+/// A ratio measured in every round; the round with the median ratio (the lower middle one of an
+/// even count) stands for the comparison, with the figures it was computed from.
+#[derive(Debug, Serialize)]
+pub struct Comparison<T> {
+    pub ratio: f64,
+    /// Every round's ratio, in order.
+    pub ratios: Vec<f64>,
+    /// The median round's figures: `over` divided by `under` is `ratio` (for pages, the
+    /// [`PagePair`] holds both).
+    pub over: T,
+    pub under: Option<T>,
+}
+
+impl Comparison<LoadResult> {
+    /// Requests per second of the runs named `over` divided by those named `under`, round by
+    /// round: the two were measured moments apart, so a slow spell of the machine weighs on
+    /// both.
+    fn of(runs: &[LoadResult], over: &str, under: &str) -> Result<Self, BoxError> {
+        let named = |name: &str| {
+            runs.iter()
+                .filter(|r| r.workload == name)
+                .collect::<Vec<_>>()
+        };
+        let pairs: Vec<(&LoadResult, &LoadResult)> =
+            named(over).into_iter().zip(named(under)).collect();
+        let ratios: Vec<f64> = pairs
+            .iter()
+            .map(|(a, b)| a.requests_per_second / b.requests_per_second)
+            .collect();
+        let (a, b) = pairs
+            .get(median_index(&ratios))
+            .ok_or_else(|| format!("no runs of {over} and {under}"))?;
+        Ok(Self {
+            ratio: a.requests_per_second / b.requests_per_second,
+            ratios,
+            over: (*a).clone(),
+            under: Some((*b).clone()),
+        })
+    }
+}
+
+impl Comparison<PagePair> {
+    fn of(pairs: &[PagePair]) -> Result<Self, BoxError> {
+        let ratios: Vec<f64> = pairs.iter().map(|pair| pair.ratio).collect();
+        let pair = pairs
+            .get(median_index(&ratios))
+            .ok_or("no page measurements")?;
+        Ok(Self {
+            ratio: pair.ratio,
+            ratios,
+            over: pair.clone(),
+            under: None,
+        })
+    }
+}
+
+/// Where the median of `values` is (the lower middle one of an even count).
+fn median_index(values: &[f64]) -> usize {
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
+    order
+        .get(values.len().saturating_sub(1) / 2)
+        .copied()
+        .unwrap_or_default()
 }
 
 /// Builds both databases, measures `rounds` rounds of `duration` per workload, and stops both
@@ -148,12 +201,6 @@ pub async fn run(binary: &Path, duration: Duration, rounds: usize) -> Result<Gro
     tokio::task::block_in_place(|| large.server.stop())?;
     drop(small);
 
-    let create = (label(Write::Create, LARGE), label(Write::Create, SMALL));
-    let moves = (label(Write::Move, LARGE), label(Write::Move, SMALL));
-    let pages = (page_label(1), page_label(DEEP_PAGE));
-    let create_ratios = ratios(&runs, &create);
-    let move_ratios = ratios(&runs, &moves);
-    let page_ratios: Vec<f64> = page_pairs.iter().map(|pair| pair.ratio).collect();
     let mut growth = Growth {
         rounds,
         seconds_per_run: duration.as_secs_f64(),
@@ -163,21 +210,23 @@ pub async fn run(binary: &Path, duration: Duration, rounds: usize) -> Result<Gro
         seconds_to_grow: grown.seconds,
         database_mb,
         large_board_tickets: BOARD_TICKETS,
-        create_ratio: median(&create_ratios),
-        move_ratio: median(&move_ratios),
-        page_ratio: median(&page_ratios),
-        page_throughput_ratio: median(&ratios(&runs, &pages)),
-        create_small: median_run(&runs, &create.1)?,
-        create_large: median_run(&runs, &create.0)?,
-        move_small: median_run(&runs, &moves.1)?,
-        move_large: median_run(&runs, &moves.0)?,
-        list_page_1: median_run(&runs, &pages.0)?,
-        list_page_1000: median_run(&runs, &pages.1)?,
-        create_ratios,
-        move_ratios,
-        page_ratios,
+        create: Comparison::<LoadResult>::of(
+            &runs,
+            &label(Write::Create, LARGE),
+            &label(Write::Create, SMALL),
+        )?,
+        moves: Comparison::<LoadResult>::of(
+            &runs,
+            &label(Write::Move, LARGE),
+            &label(Write::Move, SMALL),
+        )?,
+        pages: Comparison::<PagePair>::of(&page_pairs)?,
+        pages_under_load: Comparison::<LoadResult>::of(
+            &runs,
+            &page_label(1),
+            &page_label(DEEP_PAGE),
+        )?,
         runs,
-        page_pairs,
         verdicts: Vec::new(),
     };
     growth.verdicts = verdicts(&growth);
@@ -249,46 +298,6 @@ fn labelled(mut result: LoadResult, name: String) -> LoadResult {
     result
 }
 
-/// The run of `name` with the median requests per second (the lower middle one of an even
-/// count).
-fn median_run(runs: &[LoadResult], name: &str) -> Result<LoadResult, BoxError> {
-    let mut mine: Vec<&LoadResult> = runs.iter().filter(|r| r.workload == name).collect();
-    mine.sort_by(|a, b| a.requests_per_second.total_cmp(&b.requests_per_second));
-    let middle = mine.len().saturating_sub(1) / 2;
-    Ok(mine
-        .get(middle)
-        .copied()
-        .cloned()
-        .ok_or_else(|| format!("no run of {name}"))?)
-}
-
-/// Requests per second of `over.0` divided by those of `over.1`, round by round: the two were
-/// measured moments apart, so a slow spell of the machine weighs on both.
-fn ratios(runs: &[LoadResult], over: &(String, String)) -> Vec<f64> {
-    let rates = |name: &str| {
-        runs.iter()
-            .filter(|r| r.workload == name)
-            .map(|r| r.requests_per_second)
-            .collect::<Vec<_>>()
-    };
-    rates(&over.0)
-        .into_iter()
-        .zip(rates(&over.1))
-        .map(|(a, b)| a / b)
-        .collect()
-}
-
-/// The median (the mean of the middle two of an even count); NaN when empty.
-fn median(values: &[f64]) -> f64 {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    match sorted.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => sorted[n / 2],
-        n => f64::midpoint(sorted[n / 2 - 1], sorted[n / 2]),
-    }
-}
-
 fn file_mb(database: &Path) -> f64 {
     let size = |path: &Path| std::fs::metadata(path).map_or(0, |m| m.len());
     let mut wal = database.as_os_str().to_owned();
@@ -307,50 +316,37 @@ fn verdicts(growth: &Growth) -> Vec<String> {
             .collect::<Vec<_>>()
             .join(" ")
     };
+    let rate = |run: Option<&LoadResult>| run.map_or(f64::NAN, |r| r.requests_per_second);
     let mut lines = Vec::new();
-    for (name, small, large, ratio, each) in [
-        (
-            "create ticket",
-            &growth.create_small,
-            &growth.create_large,
-            growth.create_ratio,
-            &growth.create_ratios,
-        ),
-        (
-            "move ticket",
-            &growth.move_small,
-            &growth.move_large,
-            growth.move_ratio,
-            &growth.move_ratios,
-        ),
+    for (name, comparison) in [
+        ("create ticket", &growth.create),
+        ("move ticket", &growth.moves),
     ] {
         lines.push(format!(
-            "growth: {name:<13} {CONNECTIONS} conn: {:.0} req/s with 1,000,000 tickets, {:.0} with 1,000: ratio {ratio:.2} (rounds {})  [target >= 0.80: {}]",
-            large.requests_per_second,
-            small.requests_per_second,
-            rounds(each),
-            verdict(ratio >= 0.8)
+            "growth: {name:<13} {CONNECTIONS} conn: {:.0} req/s with 1,000,000 tickets, {:.0} with 1,000: ratio {:.2} (rounds {})  [target >= 0.80: {}]",
+            comparison.over.requests_per_second,
+            rate(comparison.under.as_ref()),
+            comparison.ratio,
+            rounds(&comparison.ratios),
+            verdict(comparison.ratio >= 0.8)
         ));
     }
-    let middle = growth.page_pairs.iter().min_by(|a, b| {
-        (a.ratio - growth.page_ratio)
-            .abs()
-            .total_cmp(&(b.ratio - growth.page_ratio).abs())
-    });
-    if let Some(pair) = middle {
-        lines.push(format!(
-            "growth: list page {DEEP_PAGE} / page 1 of {BOARD_TICKETS} tickets, 1 conn alternating: p50 {:.2} / {:.2} ms: ratio {:.2} (rounds {})  [target <= 2: {}]",
-            pair.deep.p50_ms,
-            pair.page_1.p50_ms,
-            growth.page_ratio,
-            rounds(&growth.page_ratios),
-            verdict((0.5..=2.0).contains(&growth.page_ratio))
-        ));
-    }
-    let (first, deep) = (&growth.list_page_1, &growth.list_page_1000);
+    let pages = &growth.pages;
     lines.push(format!(
-        "growth: list page 1 / page {DEEP_PAGE} of {BOARD_TICKETS} tickets, {CONNECTIONS} conn: {:.0} / {:.0} req/s: ratio {:.2} (context)",
-        first.requests_per_second, deep.requests_per_second, growth.page_throughput_ratio,
+        "growth: list page {DEEP_PAGE} / page 1 of {BOARD_TICKETS} tickets, 1 conn alternating: p50 {:.2} / {:.2} ms: ratio {:.2} (rounds {})  [target <= 2: {}]",
+        pages.over.deep.p50_ms,
+        pages.over.page_1.p50_ms,
+        pages.ratio,
+        rounds(&pages.ratios),
+        verdict((0.5..=2.0).contains(&pages.ratio))
+    ));
+    let loaded = &growth.pages_under_load;
+    lines.push(format!(
+        "growth: list page 1 / page {DEEP_PAGE} of {BOARD_TICKETS} tickets, {CONNECTIONS} conn: {:.0} / {:.0} req/s: ratio {:.2} (rounds {}; context)",
+        loaded.over.requests_per_second,
+        rate(loaded.under.as_ref()),
+        loaded.ratio,
+        rounds(&loaded.ratios),
     ));
     lines
 }
