@@ -7,10 +7,17 @@
 //! workload as a ratio of its ceiling, and the targets met or missed, and writes
 //! `target/bench/report.json`. Figures are from one run on a shared machine: compare them within
 //! the run.
+//!
+//! Then (not with `--quick`; alone with `--growth`) the growth section: creates and moves with
+//! 1,000,000 tickets in the database against the same with 1,000, and page 1 against page 1,000
+//! of a 100,000-ticket board (`growth`, on a database grown in SQL by `bigdb`).
 
+mod bigdb;
 mod ceilings;
 mod fanout;
+mod growth;
 mod load;
+mod paging;
 mod server;
 mod stats;
 mod workloads;
@@ -27,6 +34,11 @@ use std::time::Duration;
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 const CONNECTIONS: [usize; 3] = [1, 32, 256];
+/// Rounds of the growth section (one with `--quick --growth`), and the seconds of each run in
+/// them: more, shorter runs than the normal workloads, so the median round resists the noise of
+/// a shared machine.
+const GROWTH_ROUNDS: usize = 5;
+const GROWTH_SECONDS: f64 = 3.0;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -39,9 +51,14 @@ struct Cli {
     /// The server binary to measure.
     #[arg(long, default_value = "target/release/agent-kanban")]
     server: PathBuf,
-    /// Shorter runs: finishes in under two minutes; figures are noisier.
+    /// Shorter runs: finishes in under two minutes; figures are noisier. Leaves out the growth
+    /// section.
     #[arg(long)]
     quick: bool,
+    /// Run only the growth section (1,000,000 tickets; page 1 against page 1,000), which a full
+    /// run does after the other workloads.
+    #[arg(long)]
+    growth: bool,
     /// Where to write the JSON report.
     #[arg(long, default_value = "target/bench/report.json")]
     report: PathBuf,
@@ -54,12 +71,26 @@ enum Command {
         #[arg(long)]
         port: u16,
     },
+    /// Grow a migrated database (`agent-kanban migrate --database-url FILE`), with no server on
+    /// it, to this many tickets the way the growth section does: to profile queries against.
+    Grow {
+        #[arg(long)]
+        database: PathBuf,
+        #[arg(long, default_value_t = 1_000_000)]
+        tickets: i64,
+    },
 }
 
 fn main() -> Result<(), BoxError> {
     let cli = Cli::parse();
-    if let Some(Command::ServeTrivial { port }) = cli.command {
-        return Ok(ceilings::serve_trivial(port)?);
+    match &cli.command {
+        Some(Command::ServeTrivial { port }) => return Ok(ceilings::serve_trivial(*port)?),
+        Some(Command::Grow { database, tickets }) => {
+            let grown = bigdb::grow(database, *tickets, server::ADMIN)?;
+            println!("{grown:?}");
+            return Ok(());
+        }
+        None => {}
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -67,8 +98,15 @@ fn main() -> Result<(), BoxError> {
     runtime.block_on(run(&cli))
 }
 
-/// Runs one workload, adding the server's CPU and memory over the run.
+/// Runs one workload, adding the server's CPU and memory over the run, and prints its row.
 async fn measured<F: Future<Output = LoadResult>>(server: &Server, workload: F) -> LoadResult {
+    let result = measure(server, workload).await;
+    println!("{}", result.row());
+    result
+}
+
+/// Runs one workload, adding the server's CPU and memory over the run.
+async fn measure<F: Future<Output = LoadResult>>(server: &Server, workload: F) -> LoadResult {
     let ticks = server.cpu_ticks();
     let mut result = workload.await;
     #[expect(clippy::cast_precision_loss, reason = "tick counts fit an f64")]
@@ -77,7 +115,6 @@ async fn measured<F: Future<Output = LoadResult>>(server: &Server, workload: F) 
     #[expect(clippy::cast_precision_loss, reason = "memory sizes fit an f64")]
     let rss = server.rss_kb() as f64 / 1024.0;
     result.server_rss_mb = rss;
-    println!("{}", result.row());
     result
 }
 
@@ -90,6 +127,48 @@ fn client() -> Result<reqwest::Client, BoxError> {
 
 async fn run(cli: &Cli) -> Result<(), BoxError> {
     let duration = Duration::from_secs_f64(if cli.quick { 1.5 } else { 5.0 });
+    let mut report = serde_json::json!({
+        "date": server::today(),
+        "quick": cli.quick,
+        "seconds_per_run": duration.as_secs_f64(),
+    });
+    let mut verdicts = Vec::new();
+    if !cli.growth {
+        let (fields, lines) = normal(cli, duration).await?;
+        for (key, value) in fields {
+            report[key] = value;
+        }
+        verdicts.extend(lines);
+    }
+    if cli.growth || !cli.quick {
+        let (rounds, seconds) = if cli.quick {
+            (1, duration.as_secs_f64())
+        } else {
+            (GROWTH_ROUNDS, GROWTH_SECONDS)
+        };
+        let growth = growth::run(&cli.server, Duration::from_secs_f64(seconds), rounds).await?;
+        verdicts.extend(growth.verdicts.iter().cloned());
+        report["growth"] = serde_json::to_value(&growth)?;
+    }
+    println!("== against the ceilings and targets");
+    for line in &verdicts {
+        println!("{line}");
+    }
+    report["verdicts"] = serde_json::json!(verdicts);
+    if let Some(dir) = cli.report.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(&cli.report, serde_json::to_string_pretty(&report)?)?;
+    println!("report: {}", cli.report.display());
+    Ok(())
+}
+
+/// The ceilings, the workloads on a board of 1,000 tickets and the WebSocket fan-out: the
+/// report's fields and the verdict lines.
+async fn normal(
+    cli: &Cli,
+    duration: Duration,
+) -> Result<(serde_json::Map<String, serde_json::Value>, Vec<String>), BoxError> {
     let plain = client()?;
 
     println!("== ceilings of this machine");
@@ -218,14 +297,7 @@ async fn run(cli: &Cli) -> Result<(), BoxError> {
         &fanouts,
         peak_rss_kb,
     );
-    println!("== against the ceilings and targets");
-    for line in &verdicts {
-        println!("{line}");
-    }
-    let report = serde_json::json!({
-        "date": server::today(),
-        "quick": cli.quick,
-        "seconds_per_run": duration.as_secs_f64(),
+    let serde_json::Value::Object(fields) = serde_json::json!({
         "ceilings": {
             "http": http_ceiling.values().collect::<Vec<_>>(),
             "sqlite_commits_per_second": sqlite_ceiling,
@@ -233,14 +305,10 @@ async fn run(cli: &Cli) -> Result<(), BoxError> {
         "workloads": results,
         "ws_fanout": fanouts,
         "server_peak_rss_kb": peak_rss_kb,
-        "verdicts": verdicts,
-    });
-    if let Some(dir) = cli.report.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    std::fs::write(&cli.report, serde_json::to_string_pretty(&report)?)?;
-    println!("report: {}", cli.report.display());
-    Ok(())
+    }) else {
+        return Err("the report is an object".into());
+    };
+    Ok((fields, verdicts))
 }
 
 /// Each workload as a ratio of its ceiling, and the targets of the performance issue.

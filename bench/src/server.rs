@@ -3,9 +3,9 @@
 
 use crate::BoxError;
 use std::net::TcpListener;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub struct Server {
     child: Child,
@@ -13,8 +13,23 @@ pub struct Server {
     pub ws: String,
     /// An admin's access token, once [`Server::sign_in`] has run.
     pub token: String,
-    _dir: tempfile::TempDir,
+    /// How to start `agent-kanban serve` again on the same database (`None` for the trivial
+    /// server).
+    launch: Option<Launch>,
+    dir: tempfile::TempDir,
 }
+
+/// What a restart of the real server needs: the binary and the signing key of the first start
+/// (so the database and the tokens it issued stay valid).
+struct Launch {
+    binary: PathBuf,
+    secret: String,
+}
+
+const DATABASE_FILE: &str = "bench.db";
+/// The bench's admin account (the first account of the fresh database).
+pub const ADMIN: &str = "bench";
+const PASSWORD: &str = "Bench-pass-1";
 
 impl Server {
     /// `agent-kanban serve` on a fresh database.
@@ -28,22 +43,57 @@ impl Server {
         }
         let dir = tempfile::tempdir()?;
         let port = free_port()?;
-        let mut command = Command::new(binary);
-        command
-            .args(["serve", "--host", "127.0.0.1", "--port", &port.to_string()])
-            .arg("--database-url")
-            .arg(dir.path().join("bench.db"))
-            .env("KANBAN_ENV", "production")
+        let launch = Launch {
+            binary: binary.to_owned(),
             // Production needs a signing key; a fresh one per run.
-            .env(
-                "SECRET_KEY",
-                format!("bench-{}-{}", std::process::id(), port).repeat(4),
-            )
-            // The load is one user at thousands of requests per second.
-            .env("KANBAN__RATE_LIMIT__ENABLED", "false")
-            // Per-request info lines would measure the logger, not the server.
-            .env("RUST_LOG", "warn");
-        Self::spawn(command, port, dir).await
+            secret: format!("bench-{}-{}", std::process::id(), port).repeat(4),
+        };
+        let command = launch.command(port, &dir.path().join(DATABASE_FILE));
+        let mut server = Self::spawn(command, port, dir).await?;
+        server.launch = Some(launch);
+        Ok(server)
+    }
+
+    /// The server's SQLite file.
+    pub fn database(&self) -> PathBuf {
+        self.dir.path().join(DATABASE_FILE)
+    }
+
+    /// Stops the server as an operator would (SIGTERM: it finishes what is in flight and
+    /// checkpoints the WAL) and waits for it to exit; killed if it takes over a minute.
+    pub fn stop(&mut self) -> Result<(), BoxError> {
+        let pid = self.child.id().to_string();
+        let signalled = Command::new("kill").args(["-TERM", &pid]).status()?;
+        if !signalled.success() {
+            return Err(format!("kill -TERM {pid} failed").into());
+        }
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while self.child.try_wait()?.is_none() {
+            if Instant::now() > deadline {
+                self.child.kill()?;
+                self.child.wait()?;
+                return Err("the server did not stop within 60 s of SIGTERM".into());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(())
+    }
+
+    /// Starts `agent-kanban serve` again on the same database (after [`Server::stop`]), on a
+    /// new port, and logs the admin in again.
+    pub async fn restart(&mut self) -> Result<(), BoxError> {
+        let launch = self
+            .launch
+            .as_ref()
+            .ok_or("only the real server restarts")?;
+        let port = free_port()?;
+        let command = launch.command(port, &self.database());
+        // The old process has exited; `spawn` waits for the new one to answer.
+        self.child = Self::spawn_child(command)?;
+        self.base = format!("http://127.0.0.1:{port}");
+        self.ws = format!("ws://127.0.0.1:{port}/ws/connect");
+        self.wait_until_ready().await?;
+        self.log_in().await
     }
 
     /// The HTTP ceiling's trivial server: this binary in `serve-trivial` mode.
@@ -54,42 +104,48 @@ impl Server {
         Self::spawn(command, port, tempfile::tempdir()?).await
     }
 
-    async fn spawn(
-        mut command: Command,
-        port: u16,
-        dir: tempfile::TempDir,
-    ) -> Result<Self, BoxError> {
-        let child = command
+    fn spawn_child(mut command: Command) -> std::io::Result<Child> {
+        command
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
-            .spawn()?;
+            .spawn()
+    }
+
+    async fn spawn(command: Command, port: u16, dir: tempfile::TempDir) -> Result<Self, BoxError> {
         let server = Self {
-            child,
+            child: Self::spawn_child(command)?,
             base: format!("http://127.0.0.1:{port}"),
             ws: format!("ws://127.0.0.1:{port}/ws/connect"),
             token: String::new(),
-            _dir: dir,
+            launch: None,
+            dir,
         };
+        server.wait_until_ready().await?;
+        Ok(server)
+    }
+
+    /// Waits for `GET /` to answer (a large database takes longer to open).
+    async fn wait_until_ready(&self) -> Result<(), BoxError> {
         let client = reqwest::Client::new();
-        for _ in 0..200 {
+        for _ in 0..1200 {
             if client
-                .get(&server.base)
+                .get(&self.base)
                 .send()
                 .await
                 .is_ok_and(|r| r.status().is_success())
             {
-                return Ok(server);
+                return Ok(());
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
-        Err("the server did not answer within 5 s".into())
+        Err("the server did not answer within 30 s".into())
     }
 
     /// Registers the first account (an admin, on a fresh database) and logs it in.
     pub async fn sign_in(&mut self) -> Result<(), BoxError> {
         let client = reqwest::Client::new();
         let account = serde_json::json!({
-            "username": "bench", "email": "bench@example.com", "password": "Bench-pass-1",
+            "username": ADMIN, "email": "bench@example.com", "password": PASSWORD,
         });
         let registered = client
             .post(format!("{}/api/auth/register", self.base))
@@ -99,9 +155,14 @@ impl Server {
         if !registered.status().is_success() {
             return Err(format!("register answered {}", registered.status()).into());
         }
-        let login: serde_json::Value = client
+        self.log_in().await
+    }
+
+    /// Logs the admin in and keeps its access token.
+    async fn log_in(&mut self) -> Result<(), BoxError> {
+        let login: serde_json::Value = reqwest::Client::new()
             .post(format!("{}/api/auth/login", self.base))
-            .json(&serde_json::json!({"username": "bench", "password": "Bench-pass-1"}))
+            .json(&serde_json::json!({"username": ADMIN, "password": PASSWORD}))
             .send()
             .await?
             .json()
@@ -167,6 +228,23 @@ impl Server {
                 .unwrap_or(0)
         };
         field(11) + field(12)
+    }
+}
+
+impl Launch {
+    fn command(&self, port: u16, database: &Path) -> Command {
+        let mut command = Command::new(&self.binary);
+        command
+            .args(["serve", "--host", "127.0.0.1", "--port", &port.to_string()])
+            .arg("--database-url")
+            .arg(database)
+            .env("KANBAN_ENV", "production")
+            .env("SECRET_KEY", &self.secret)
+            // The load is one user at thousands of requests per second.
+            .env("KANBAN__RATE_LIMIT__ENABLED", "false")
+            // Per-request info lines would measure the logger, not the server.
+            .env("RUST_LOG", "warn");
+        command
     }
 }
 

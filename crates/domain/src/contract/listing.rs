@@ -134,3 +134,67 @@ pub fn ticket_list_filters_and_pages(make: Factory<'_>) {
     let (items, total) = list(&repos, &bot, page(1, 2));
     assert_eq!((titles(&items), total), (vec!["t0", "t2"], 3));
 }
+
+/// Every page, for every page size, is the matching slice of the unpaged board order (ties of
+/// priority broken by id, columns in board order, filters applied), with the total of all
+/// matches; a page past the end is empty. Storage may find a page's rows another way than the
+/// unpaged listing (by id, through an index), never in another order.
+pub fn ticket_list_pages_are_slices_of_the_board_order(make: Factory<'_>) {
+    let repos = make();
+    let ops = board(&repos, "Ops", &["Later", "Now", "Done"], at(0))
+        .value
+        .board;
+    let other = board(&repos, "Other", &["Later"], at(0)).value.board;
+    for i in 0..23_u32 {
+        // Columns and priorities interleaved with creation order, with many ties.
+        let column = ["Now", "Done", "Later"][(i % 3) as usize];
+        let priority = f64::from((i * 7) % 4) * 0.5;
+        let t = ticket(&repos, &ops, &format!("t{i}"), column, priority, at(1));
+        if i % 4 == 0 {
+            let claim = ok(t.claim(&assignee("bot"), &actor(), at(2)), "claim");
+            apply(&repos, &claim, EventKind::TicketClaimed);
+        }
+        if i % 5 == 0 {
+            ticket(&repos, &other, &format!("o{i}"), "Later", priority, at(1));
+        }
+    }
+    let all = TicketFilter::board(ops.id);
+    let filters = [
+        all.clone(),
+        TicketFilter {
+            columns: vec![column("Done"), column("Later")],
+            ..all.clone()
+        },
+        TicketFilter {
+            assignee: Some(assignee("bot")),
+            ..all.clone()
+        },
+    ];
+    for filter in &filters {
+        let (everything, total) = list(&repos, filter, None);
+        assert_eq!(total, everything.len() as u64);
+        for size in [1_u32, 2, 5, 7, 100] {
+            let pages = everything.len().div_ceil(size as usize) as u32;
+            for n in 1..=pages + 1 {
+                let request = ok(PageRequest::new(n, size), "page");
+                let (items, page_total) = list(&repos, filter, Some(request));
+                let from = ((n - 1) * size) as usize;
+                let expected: Vec<&str> = titles(&everything)
+                    .into_iter()
+                    .skip(from)
+                    .take(size as usize)
+                    .collect();
+                assert_eq!(
+                    (titles(&items), page_total),
+                    (expected, total),
+                    "page {n} of size {size} with {filter:?}"
+                );
+                // Whole tickets, not only their titles.
+                assert_eq!(
+                    items,
+                    everything[from.min(everything.len())..][..items.len()]
+                );
+            }
+        }
+    }
+}
