@@ -64,17 +64,23 @@ fn a_backup_under_write_load_is_consistent_and_holds_every_acknowledged_write() 
         })
         .collect();
     while acknowledged.lock().unwrap().len() < 200 {
-        std::thread::sleep(std::time::Duration::from_millis(5));
+        std::thread::yield_now();
     }
     let before: Vec<TicketId> = acknowledged.lock().unwrap().clone();
     let copy = dir.path().join("copy.db");
     store.backup_into(&copy).unwrap();
-    let during = acknowledged.lock().unwrap().len();
+    // The copy is one read transaction, so writers are never stopped by it: they go on
+    // committing afterwards (a copy that left the write lock taken would hang here). Whether
+    // some commit lands during the copy itself depends on timing (concurrent writes share
+    // commits), so it is not asserted.
+    let after_copy = acknowledged.lock().unwrap().len();
+    while acknowledged.lock().unwrap().len() <= after_copy {
+        std::thread::yield_now();
+    }
     stop.store(true, Ordering::Relaxed);
     for writer in writers {
         writer.join().unwrap();
     }
-    assert!(during > before.len(), "the writers kept writing");
 
     let inspection = inspect(&copy).unwrap();
     assert!(inspection.check.is_clean(), "{:?}", inspection.check);
