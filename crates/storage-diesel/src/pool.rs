@@ -337,6 +337,32 @@ mod tests {
         assert_eq!(pragma("busy_timeout"), "5000");
     }
 
+    /// The bundled SQLite is built with the options of `.cargo/config.toml` (`LIBSQLITE3_FLAGS`).
+    #[test]
+    fn sqlite_is_built_for_one_thread_per_connection() {
+        use diesel::prelude::*;
+        #[derive(QueryableByName)]
+        struct CompileOption {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            compile_options: String,
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::connect(dir.path().join("k.db").to_str().unwrap(), 1).unwrap();
+        let options: Vec<String> =
+            diesel::sql_query("SELECT compile_options FROM pragma_compile_options")
+                .load::<CompileOption>(&mut *store.pool_for_tests().get().unwrap())
+                .unwrap()
+                .into_iter()
+                .map(|o| o.compile_options)
+                .collect();
+        assert!(options.iter().any(|o| o == "THREADSAFE=2"), "{options:?}");
+        assert!(
+            options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"),
+            "{options:?}"
+        );
+        assert!(!options.iter().any(|o| o == "ENABLE_STAT4"), "{options:?}");
+    }
+
     #[test]
     fn database_urls_become_paths() {
         assert_eq!(database_path("data/kanban.db"), "data/kanban.db");
