@@ -119,6 +119,9 @@ async fn health_is_unavailable_while_the_database_file_is_unreadable() {
         detailed.body["issues"],
         serde_json::json!(["the database does not answer"])
     );
+    let statistics = app.get("/api/statistics/statistics/health").await;
+    assert_eq!(statistics.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(statistics.code(), "UNAVAILABLE");
 
     std::fs::rename(&aside, &path).unwrap();
     assert_eq!(health().await.status, StatusCode::OK);
