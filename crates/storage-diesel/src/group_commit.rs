@@ -146,16 +146,12 @@ impl GroupCommit {
         let outcome = batch.outcome.clone();
         let panicked = result.is_err();
         let last = panicked || batch.writes >= MAX_BATCH || self.queued.load(Ordering::SeqCst) == 0;
-        if last {
-            if let Some(mut batch) = turn.take() {
-                self.batches.fetch_add(1, Ordering::Relaxed);
-                // A panic may have left the savepoint open: the whole batch is rolled back.
-                outcome.close(close(&mut batch.conn, !panicked));
-            }
-            drop(turn);
-        } else {
-            drop(turn);
+        if last && let Some(mut batch) = turn.take() {
+            self.batches.fetch_add(1, Ordering::Relaxed);
+            // A panic may have left the savepoint open: the whole batch is rolled back.
+            outcome.close(close(&mut batch.conn, !panicked));
         }
+        drop(turn);
         let closed = outcome.wait();
         match result {
             Err(panic) => resume_unwind(panic),

@@ -23,8 +23,9 @@ pub(super) fn configure(routes: &mut Routes<'_>) {
     routes.resource("/api/status", |r| r.get(status));
 }
 
-/// One round trip to storage: its answer, or why not, and how long it took.
-async fn probe(state: &ApiState) -> (Result<StorageHealth, String>, Duration) {
+/// One round trip to storage: its answer, or why not, and how long it took. Also used by the
+/// statistics health route.
+pub(super) async fn probe(state: &ApiState) -> (Result<StorageHealth, String>, Duration) {
     let started = Instant::now();
     let health = state.services.repositories.health.clone();
     let outcome = tokio::time::timeout(PATIENCE, web::block(move || health.probe())).await;

@@ -356,17 +356,13 @@ async fn health(
     state: web::Data<ApiState>,
     _analyst: Authorized<gate::Analyse>,
 ) -> Result<HttpResponse, ApiError> {
-    let probe = state.services.repositories.health.clone();
-    let cause = match web::block(move || probe.probe()).await {
-        Ok(Ok(_)) => {
-            return Ok(HttpResponse::Ok().json(StatisticsHealth {
-                status: "healthy",
-                cache: "none",
-                timestamp: format_timestamp(&state.services.clock.now()),
-            }));
-        }
-        Ok(Err(error)) => error.to_string(),
-        Err(error) => error.to_string(),
+    let (answer, _) = super::health::probe(&state).await;
+    let Err(cause) = answer else {
+        return Ok(HttpResponse::Ok().json(StatisticsHealth {
+            status: "healthy",
+            cache: "none",
+            timestamp: format_timestamp(&state.services.clock.now()),
+        }));
     };
     // The cause may name files: it goes to the log, not into the answer.
     tracing::error!(%cause, "statistics health: the database does not answer");
