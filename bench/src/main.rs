@@ -79,6 +79,19 @@ enum Command {
         #[arg(long, default_value_t = 1_000_000)]
         tickets: i64,
     },
+    /// Start the server, seed it like `make bench`, print its process id, wait `--delay`
+    /// seconds (time to attach `perf record -p PID`), then drive one workload: to profile it.
+    Profile {
+        /// `health`, `ticket`, `list`, `create`, `move` or `mixed`.
+        #[arg(long)]
+        workload: String,
+        #[arg(long, default_value_t = 32)]
+        connections: usize,
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+        #[arg(long, default_value_t = 2.0)]
+        delay: f64,
+    },
 }
 
 fn main() -> Result<(), BoxError> {
@@ -90,12 +103,93 @@ fn main() -> Result<(), BoxError> {
             println!("{grown:?}");
             return Ok(());
         }
-        None => {}
+        Some(Command::Profile { .. }) | None => {}
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(run(&cli))
+    match &cli.command {
+        Some(Command::Profile {
+            workload,
+            connections,
+            seconds,
+            delay,
+        }) => runtime.block_on(profile(
+            &cli.server,
+            workload,
+            *connections,
+            Duration::from_secs_f64(*seconds),
+            Duration::from_secs_f64(*delay),
+        )),
+        _ => runtime.block_on(run(&cli)),
+    }
+}
+
+/// The `profile` subcommand: one workload against a seeded server, after a pause in which a
+/// profiler can attach to the printed process id.
+async fn profile(
+    binary: &std::path::Path,
+    workload: &str,
+    connections: usize,
+    duration: Duration,
+    delay: Duration,
+) -> Result<(), BoxError> {
+    let mut server = Server::start(binary).await?;
+    server.sign_in().await?;
+    let http = server.client()?;
+    let seed = workloads::seed(&server.base, &http, 1000).await?;
+    println!("server pid {}", server.pid());
+    tokio::time::sleep(delay).await;
+    let base = server.base.clone();
+    let turn = Arc::new(AtomicUsize::new(0));
+    let result = match workload {
+        "health" => {
+            let url = format!("{base}/health");
+            measured(
+                &server,
+                workloads::get("GET /health", url, connections, duration, &http),
+            )
+            .await
+        }
+        "ticket" => {
+            measured(
+                &server,
+                workloads::get_ticket(&base, &seed, connections, duration, &http),
+            )
+            .await
+        }
+        "list" => {
+            measured(
+                &server,
+                workloads::list_page(&base, &seed, connections, duration, &http),
+            )
+            .await
+        }
+        "create" => {
+            measured(
+                &server,
+                workloads::create(&base, &seed, connections, duration, &http),
+            )
+            .await
+        }
+        "move" => {
+            measured(
+                &server,
+                workloads::move_tickets(&base, &seed, connections, duration, &http, turn),
+            )
+            .await
+        }
+        "mixed" => {
+            measured(
+                &server,
+                workloads::mixed(&base, &seed, connections, duration, &http, turn),
+            )
+            .await
+        }
+        other => return Err(format!("unknown workload {other:?}").into()),
+    };
+    drop(result);
+    Ok(())
 }
 
 /// Runs one workload, adding the server's CPU and memory over the run, and prints its row.

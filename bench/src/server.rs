@@ -54,6 +54,11 @@ impl Server {
         Ok(server)
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The server's SQLite file.
     pub fn database(&self) -> PathBuf {
         self.dir.path().join(DATABASE_FILE)

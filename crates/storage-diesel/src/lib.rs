@@ -37,6 +37,7 @@ mod rows;
 mod schema;
 mod sessions;
 mod statistics;
+mod stored_time;
 mod tickets;
 mod tokens;
 mod users;

@@ -361,6 +361,8 @@ mod tests {
             "{options:?}"
         );
         assert!(!options.iter().any(|o| o == "ENABLE_STAT4"), "{options:?}");
+        // Plans never depend on bound values, so statements with `LIMIT ?` stay prepared.
+        assert!(options.iter().any(|o| o == "ENABLE_QPSG"), "{options:?}");
     }
 
     #[test]

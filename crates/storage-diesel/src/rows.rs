@@ -3,6 +3,7 @@
 //! constructors, which trust what was validated when it was written.
 
 use crate::schema::{boards, comments, events, ticket_history, tickets};
+use crate::stored_time::StoredTime;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use kanban_domain::board::Board;
@@ -30,7 +31,9 @@ pub(crate) struct BoardRow {
     pub id: i64,
     pub name: String,
     pub description: String,
+    #[diesel(deserialize_as = StoredTime)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = StoredTime)]
     pub updated_at: NaiveDateTime,
     pub version: i64,
 }
@@ -92,8 +95,11 @@ pub(crate) struct TicketRow {
     pub priority: f64,
     pub assignee: Option<String>,
     pub current_column: String,
+    #[diesel(deserialize_as = StoredTime)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = StoredTime)]
     pub updated_at: NaiveDateTime,
+    #[diesel(deserialize_as = StoredTime)]
     pub column_entered_at: NaiveDateTime,
     pub version: i64,
 }
@@ -172,6 +178,7 @@ pub(crate) struct CommentRow {
     pub ticket_id: i64,
     pub text: String,
     pub author: String,
+    #[diesel(deserialize_as = StoredTime)]
     pub created_at: NaiveDateTime,
 }
 
@@ -205,6 +212,7 @@ pub(crate) struct HistoryRow {
     pub old_value: Option<String>,
     pub new_value: Option<String>,
     pub changed_by: String,
+    #[diesel(deserialize_as = StoredTime)]
     pub changed_at: NaiveDateTime,
 }
 
@@ -253,6 +261,7 @@ pub(crate) struct EventRow {
     pub seq: i64,
     pub event_type: String,
     pub payload: String,
+    #[diesel(deserialize_as = StoredTime)]
     pub created_at: NaiveDateTime,
 }
 

@@ -16,7 +16,7 @@ use kanban_domain::statistics::TicketTiming;
 use kanban_domain::ticket::{NewTicket, TicketUpdate};
 use kanban_domain::values::{AssigneeName, ColumnName};
 use kanban_domain::{BoardId, NewEvent, StoreError, Ticket, TicketId};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 /// Why a compare-and-set touched no row: the row is gone, or its version moved.
 fn missed(conn: &mut SqliteConnection, id: TicketId) -> Work<StoreError> {
@@ -144,27 +144,25 @@ impl TicketRepository for SqliteStore {
                 Some(page) => {
                     // A page deep in a large board walks `offset` entries of the board order
                     // whichever way; walking them in `idx_tickets_board_order`, which holds the
-                    // ids (a covering index walk), instead of visiting every skipped ticket row
-                    // makes page 1,000 of a 100,000-ticket board cost about what counting the
-                    // board does. Only the page's own rows are then read, by id.
-                    let ids: Vec<i64> = list
+                    // ids (a covering index walk, in the subquery), instead of visiting every
+                    // skipped ticket row makes page 1,000 of a 100,000-ticket board cost about
+                    // what counting the board does. Only the page's own rows are then read, by
+                    // id, and put back in board order. One statement with a fixed text, so it
+                    // stays prepared (a literal `IN (?, ?, …)` of the ids would be parsed again
+                    // for every page).
+                    let page_ids = list
                         .select(tickets::id)
                         .limit(to_i64(page.limit()))
-                        .offset(to_i64(page.offset()))
-                        .load(conn)?;
-                    if ids.is_empty() {
-                        // Past the last page (`IN ()` would be planned as a scan).
-                        return Ok((Vec::new(), u64::try_from(total).unwrap_or_default()));
-                    }
-                    let mut rows: Vec<TicketRow> = tickets::table
-                        .filter(tickets::id.eq_any(&ids))
+                        .offset(to_i64(page.offset()));
+                    tickets::table
+                        .filter(tickets::id.eq_any(page_ids))
+                        .order((
+                            tickets::column_position.asc(),
+                            tickets::priority.asc(),
+                            tickets::id.asc(),
+                        ))
                         .select(TicketRow::as_select())
-                        .load(conn)?;
-                    // Back in board order: the order of `ids`.
-                    let rank: HashMap<i64, usize> =
-                        ids.iter().zip(0..).map(|(&id, n)| (id, n)).collect();
-                    rows.sort_by_key(|row| rank.get(&row.id).copied());
-                    rows
+                        .load(conn)?
                 }
             };
             Ok((

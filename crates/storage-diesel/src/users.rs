@@ -5,6 +5,7 @@ use crate::error::{CorruptRow, Failure, Work};
 use crate::pool::SqliteStore;
 use crate::rows::{from_db, to_db};
 use crate::schema::users;
+use crate::stored_time::StoredTime;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
@@ -24,6 +25,7 @@ struct UserRow {
     role: String,
     is_active: bool,
     is_superuser: bool,
+    #[diesel(deserialize_as = StoredTime)]
     created_at: NaiveDateTime,
     last_login: Option<NaiveDateTime>,
 }

@@ -115,16 +115,17 @@ pub async fn authenticate_token(state: &ApiState, token: &str) -> Result<Actor, 
 }
 
 async fn account(state: &ApiState, token: &str) -> Result<Caller, ApiError> {
-    let access = state.keys.access_token(token, state.services.clock.now())?;
-    let user = match state.verified.get(&access.jti) {
-        Some(user) => user,
-        None => {
-            let checked = access.clone();
-            let user = state.read(move |s| s.auth.authenticate(&checked)).await?;
-            state.verified.remember(&access.jti, &user);
-            user
-        }
-    };
+    let now = state.services.clock.now();
+    if let Some((access, user)) = state.verified.get(token, now) {
+        return Ok(Caller::Account {
+            user,
+            token: access,
+        });
+    }
+    let access = state.keys.access_token(token, now)?;
+    let checked = access.clone();
+    let user = state.read(move |s| s.auth.authenticate(&checked)).await?;
+    state.verified.remember(token, &access, &user);
     Ok(Caller::Account {
         user,
         token: access,

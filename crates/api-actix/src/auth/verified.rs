@@ -1,14 +1,16 @@
-//! Recently verified access tokens: which account a token's `jti` belonged to, for a few seconds.
+//! Recently verified access tokens: the claims and account of a token, for a few seconds.
 //!
-//! Checking a token's signature and expiry is cheap and happens on every request; checking that it
-//! is not revoked and that its account is still active needs the database and a hop to the
-//! blocking pool. An agent polling the board sends many requests per second with the same token,
-//! so the answer is kept for `ttl`. Every change of accounts or logins made through this server
-//! (logout, refresh, password change, role or activation change) forgets everything at once, so
-//! it applies to the next request; a change made elsewhere (the `users` CLI, another instance)
-//! applies within `ttl`.
+//! Checking that a token is not revoked and that its account is still active needs the database
+//! and a hop to the blocking pool; checking its signature means an HMAC and a JSON parse. An agent
+//! polling the board sends many requests per second with the same token, so both answers are kept
+//! for `ttl`, keyed by the token's exact text: the same text under the same signing key always
+//! verifies the same way, and only its expiry, checked on every request, changes with time. Every
+//! change of accounts or logins made through this server (logout, refresh, password change, role
+//! or activation change) forgets everything at once, so it applies to the next request; a change
+//! made elsewhere (the `users` CLI, another instance) applies within `ttl`.
 
-use kanban_domain::User;
+use kanban_domain::account::AccessToken;
+use kanban_domain::{Timestamp, User};
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -16,9 +18,17 @@ use std::time::{Duration, Instant};
 /// Entries kept at most; past that the cache starts over (a bound on memory, not an LRU).
 const CAPACITY: usize = 10_000;
 
+/// What was verified about one token.
+#[derive(Debug, Clone)]
+struct Verified {
+    access: AccessToken,
+    user: User,
+    at: Instant,
+}
+
 #[derive(Debug)]
 pub struct VerifiedTokens {
-    entries: Mutex<HashMap<String, (User, Instant)>>,
+    entries: Mutex<HashMap<String, Verified>>,
     ttl: Duration,
 }
 
@@ -33,19 +43,21 @@ impl VerifiedTokens {
         }
     }
 
-    /// The account of `jti`, if it was verified less than `ttl` ago.
-    pub fn get(&self, jti: &str) -> Option<User> {
+    /// The claims and account of `token`, if it was verified less than `ttl` ago and has not
+    /// expired at `now`.
+    pub fn get(&self, token: &str, now: Timestamp) -> Option<(AccessToken, User)> {
         if self.ttl.is_zero() {
             return None;
         }
         let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         entries
-            .get(jti)
-            .filter(|(_, at)| at.elapsed() < self.ttl)
-            .map(|(user, _)| user.clone())
+            .get(token)
+            .filter(|v| v.at.elapsed() < self.ttl && v.access.expires_at > now)
+            .map(|v| (v.access.clone(), v.user.clone()))
     }
 
-    pub fn remember(&self, jti: &str, user: &User) {
+    /// Keeps what verifying `token` (its signature, expiry and revocation, its account) found.
+    pub fn remember(&self, token: &str, access: &AccessToken, user: &User) {
         if self.ttl.is_zero() {
             return;
         }
@@ -53,7 +65,14 @@ impl VerifiedTokens {
         if entries.len() >= CAPACITY {
             entries.clear();
         }
-        entries.insert(jti.to_owned(), (user.clone(), Instant::now()));
+        entries.insert(
+            token.to_owned(),
+            Verified {
+                access: access.clone(),
+                user: user.clone(),
+                at: Instant::now(),
+            },
+        );
     }
 
     /// Forgets every verification: accounts or logins changed.
@@ -75,6 +94,7 @@ impl Default for VerifiedTokens {
 mod tests {
     use super::*;
     use kanban_domain::Role;
+    use kanban_domain::account::LoginId;
     use kanban_domain::ids::UserId;
     use kanban_domain::values::{Email, Username};
 
@@ -91,20 +111,54 @@ mod tests {
         }
     }
 
+    fn access(expires_at: Timestamp) -> AccessToken {
+        AccessToken {
+            user_id: UserId::new(1),
+            login: LoginId::new("L".into()),
+            jti: "jti".into(),
+            expires_at,
+        }
+    }
+
     #[test]
     fn remembers_until_forgotten() {
         let cache = VerifiedTokens::new(Duration::from_secs(60));
-        assert!(cache.get("jti").is_none());
-        cache.remember("jti", &user());
-        assert_eq!(cache.get("jti").unwrap().username.as_str(), "ann");
+        let now = chrono::Utc::now();
+        assert!(cache.get("token", now).is_none());
+        cache.remember(
+            "token",
+            &access(now + chrono::Duration::minutes(1)),
+            &user(),
+        );
+        let (token, user) = cache.get("token", now).unwrap();
+        assert_eq!((token.jti.as_str(), user.username.as_str()), ("jti", "ann"));
+        assert!(cache.get("token2", now).is_none(), "another token's text");
         cache.forget_all();
-        assert!(cache.get("jti").is_none());
+        assert!(cache.get("token", now).is_none());
+    }
+
+    #[test]
+    fn an_expired_token_is_not_answered_from_the_cache() {
+        let cache = VerifiedTokens::new(Duration::from_secs(60));
+        let expiry = chrono::Utc::now() + chrono::Duration::minutes(1);
+        cache.remember("token", &access(expiry), &user());
+        assert!(
+            cache
+                .get("token", expiry - chrono::Duration::milliseconds(1))
+                .is_some()
+        );
+        assert!(cache.get("token", expiry).is_none());
     }
 
     #[test]
     fn a_zero_ttl_disables_it() {
         let cache = VerifiedTokens::new(Duration::ZERO);
-        cache.remember("jti", &user());
-        assert!(cache.get("jti").is_none());
+        let now = chrono::Utc::now();
+        cache.remember(
+            "token",
+            &access(now + chrono::Duration::minutes(1)),
+            &user(),
+        );
+        assert!(cache.get("token", now).is_none());
     }
 }
