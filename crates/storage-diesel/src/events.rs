@@ -3,6 +3,7 @@
 
 use crate::error::{CorruptRow, Work};
 use crate::pool::SqliteStore;
+use crate::prepared::KeepPrepared;
 use crate::rows::{EventRow, NewEventRow, from_db, to_db};
 use crate::schema::{event_sequences, events};
 use diesel::dsl::{max, min};
@@ -25,6 +26,7 @@ pub(crate) fn append(conn: &mut SqliteConnection, new: &[NewEvent]) -> Work<Vec<
             .do_update()
             .set(event_sequences::last_seq.eq(event_sequences::last_seq + 1))
             .returning(event_sequences::last_seq)
+            .keep_prepared()
             .get_result(conn)?;
         let payload = serde_json::to_string(&event.data)?;
         diesel::insert_into(events::table)

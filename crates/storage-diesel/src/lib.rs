@@ -31,6 +31,7 @@ mod health;
 mod history;
 mod maintenance;
 mod pool;
+mod prepared;
 #[cfg(test)]
 mod query_plans;
 mod rows;

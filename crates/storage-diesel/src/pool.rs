@@ -40,7 +40,9 @@ impl Default for StoreOptions {
 }
 
 /// The pragmas every pooled connection runs with. `busy_timeout` comes first so that switching
-/// to WAL waits for a concurrent opener instead of failing.
+/// to WAL waits for a concurrent opener instead of failing. `temp_store = MEMORY` keeps the
+/// journal of a write's savepoint (group commit runs each write in one) in memory: by default it
+/// spills to a temporary file past 64 KiB, and its `pwrite` calls were 15 % of the writer's time.
 #[derive(Debug, Clone, Copy)]
 struct Pragmas {
     busy_timeout: Duration,
@@ -53,7 +55,8 @@ impl Pragmas {
              PRAGMA journal_mode = WAL;
              PRAGMA synchronous = NORMAL;
              PRAGMA foreign_keys = ON;
-             PRAGMA wal_autocheckpoint = 0;",
+             PRAGMA wal_autocheckpoint = 0;
+             PRAGMA temp_store = MEMORY;",
             self.busy_timeout.as_millis()
         ))
     }
@@ -335,6 +338,7 @@ mod tests {
         assert_eq!(pragma("foreign_keys"), "1");
         assert_eq!(pragma("synchronous"), "1", "NORMAL");
         assert_eq!(pragma("busy_timeout"), "5000");
+        assert_eq!(pragma("temp_store"), "2", "MEMORY");
     }
 
     /// The bundled SQLite is built with the options of `.cargo/config.toml` (`LIBSQLITE3_FLAGS`).

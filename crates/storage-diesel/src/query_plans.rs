@@ -1,6 +1,7 @@
 //! Audits the query plan of every statement the store issues while running the whole contract
 //! suite: no full scan of `tickets`, `ticket_history`, `comments` or `events` (their indexes must
-//! serve every query). Run with `--nocapture` to print the plans.
+//! serve every query); and that the statements of the hot paths are kept prepared rather than
+//! parsed again on every execution. Run with `--nocapture` to print the plans.
 
 use crate::pool::SqliteStore;
 use diesel::connection::{Instrumentation, InstrumentationEvent, set_default_instrumentation};
@@ -11,9 +12,26 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 static STATEMENTS: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+/// The statements Diesel put in its cache of prepared statements.
+static CACHED: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+
+/// The beginnings of the statements every ticket read and write runs: each must be kept prepared.
+const HOT: [&str; 6] = [
+    // A ticket by id (`.first()`: `LIMIT ?`).
+    "SELECT `tickets`.`id`, `tickets`.`board_id`, `tickets`.`title`, `tickets`.`description`, `tickets`.`acceptance_criteria`, `tickets`.`priority`, `tickets`.`assignee`, `tickets`.`current_column`, `tickets`.`created_at`, `tickets`.`updated_at`, `tickets`.`column_entered_at`, `tickets`.`version` FROM `tickets` WHERE (`tickets`.`id` = ?)",
+    // A page of a board.
+    "SELECT `tickets`.`id`, `tickets`.`board_id`, `tickets`.`title`, `tickets`.`description`, `tickets`.`acceptance_criteria`, `tickets`.`priority`, `tickets`.`assignee`, `tickets`.`current_column`, `tickets`.`created_at`, `tickets`.`updated_at`, `tickets`.`column_entered_at`, `tickets`.`version` FROM `tickets` WHERE (`tickets`.`id` IN (SELECT `tickets`.`id` FROM `tickets` WHERE (`tickets`.`board_id` = ?) ORDER BY",
+    "INSERT INTO `tickets`",
+    "UPDATE `tickets` SET `title` = ?",
+    "INSERT INTO `event_sequences`",
+    "INSERT INTO `ticket_history`",
+];
 
 fn capture() -> Option<Box<dyn Instrumentation>> {
     Some(Box::new(|event: InstrumentationEvent<'_>| {
+        if let InstrumentationEvent::CacheQuery { sql, .. } = &event {
+            CACHED.lock().unwrap().insert(sql.trim().to_owned());
+        }
         if let InstrumentationEvent::StartQuery { query, .. } = event {
             let text = query.to_string();
             let sql = text.split(" -- binds:").next().unwrap_or_default().trim();
@@ -60,6 +78,15 @@ fn every_query_of_the_contract_suite_uses_an_index() {
     kanban_domain::contract::run_all(&|| open().repositories());
     set_default_instrumentation(|| None).unwrap();
 
+    let cached = std::mem::take(&mut *CACHED.lock().unwrap());
+    let unprepared: Vec<&str> = HOT
+        .into_iter()
+        .filter(|hot| !cached.iter().any(|sql| sql.starts_with(hot)))
+        .collect();
+    assert!(
+        unprepared.is_empty(),
+        "parsed again on every execution: {unprepared:#?}"
+    );
     let statements = std::mem::take(&mut *STATEMENTS.lock().unwrap());
     assert!(statements.len() > 20, "captured {statements:?}");
     let store = open();

@@ -4,6 +4,7 @@ use crate::boards::check_board_version;
 use crate::comments::ticket_exists;
 use crate::error::{Failure, Work};
 use crate::pool::SqliteStore;
+use crate::prepared::KeepPrepared;
 use crate::rows::{NewTicketRow, TicketChanges, TicketRow, to_db};
 use crate::schema::{board_columns, tickets};
 use crate::{events, history};
@@ -48,6 +49,7 @@ pub(crate) fn apply_update(conn: &mut SqliteConnection, update: &TicketUpdate) -
         tickets::column_position.eq(position),
     ))
     .returning(TicketRow::as_returning())
+    .keep_prepared()
     .get_result(conn)
     .optional()?;
     match row {
