@@ -113,23 +113,37 @@ pub fn test_config() -> ApiConfig {
     }
 }
 
+/// The HTTP worker threads of a test server.
+const WORKERS: u32 = 4;
+
+/// The use cases on `backend`, and the same for the reads worker threads run themselves (for
+/// SQLite, over the store's worker-thread view, as the server does).
 fn services_on(
     backend: Backend,
     db: Option<&Path>,
     clock: Arc<dyn Clock>,
-) -> (Services, Option<SqliteStore>) {
+) -> (Services, Services, Option<SqliteStore>) {
     let crypto = real_crypto().expect("argon2 parameters");
-    let (repositories, store) = match (backend, db) {
+    let policy = AccountPolicy::default();
+    match (backend, db) {
         (Backend::Sqlite, Some(path)) => {
             let store = SqliteStore::connect(path.to_str().expect("utf-8 path"), 8)
                 .expect("open the test database");
             store.run_migrations().expect("migrate the test database");
-            (store.repositories(), Some(store))
+            let workers = store
+                .for_worker_threads(WORKERS)
+                .expect("open the worker threads' connections");
+            let services =
+                Services::new(store.repositories(), crypto.clone(), policy, clock.clone());
+            let on_workers = Services::new(workers.repositories(), crypto, policy, clock);
+            (services, on_workers, Some(store))
         }
-        _ => (kanban_domain::memory::repositories(), None),
-    };
-    let services = Services::new(repositories, crypto, AccountPolicy::default(), clock);
-    (services, store)
+        _ => {
+            let services =
+                Services::new(kanban_domain::memory::repositories(), crypto, policy, clock);
+            (services.clone(), services, None)
+        }
+    }
 }
 
 /// Logs `username` in through the services and mints its access token, off the async workers.
@@ -208,8 +222,10 @@ impl TestApp {
         bootstrap: bool,
     ) -> Self {
         let db: Option<PathBuf> = dir.as_ref().map(|d| d.path().join("kanban.db"));
-        let (services, store) = services_on(backend, db.as_deref(), clock);
-        let state = ApiState::build(services, live, config).expect("read the event log");
+        let (services, on_workers, store) = services_on(backend, db.as_deref(), clock);
+        let state = ApiState::build(services, live, config)
+            .expect("read the event log")
+            .with_worker_services(on_workers);
         if bootstrap {
             create_account(&state, "admin", Role::Admin).await;
         }
@@ -217,7 +233,7 @@ impl TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
         let address = format!("http://{}", listener.local_addr().expect("local address"));
         let settings = ServerSettings {
-            workers: 4,
+            workers: WORKERS as usize,
             shutdown_timeout: Duration::from_secs(1),
             handle_signals: false,
         };

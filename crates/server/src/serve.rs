@@ -100,7 +100,13 @@ pub fn serve(args: &ServeArgs, env: &HashMap<String, String>) -> Result<(), RunE
     // Held shared while serving: `agent-kanban restore` needs it alone, so it refuses to run.
     let _lock = kanban_storage_diesel::DatabaseLock::shared(&settings.database.url)?;
     let store = open_store(&settings)?;
-    let services = services(&store, &settings)?;
+    let workers = worker_threads(settings.server.workers);
+    let (crypto, policy) = use_case_parts(&settings)?;
+    let clock: Arc<SystemClock> = Arc::new(SystemClock);
+    let services = Services::new(store.repositories(), crypto.clone(), policy, clock.clone());
+    // Short reads run on the worker threads themselves, each with a connection of its own.
+    let worker_store = store.for_worker_threads(u32::try_from(workers).unwrap_or(u32::MAX))?;
+    let worker_services = Services::new(worker_store.repositories(), crypto, policy, clock);
     let api = ApiConfig {
         body_limit: settings.http.body_limit_bytes,
         memory_threshold_mb: settings.health.memory_threshold_mb,
@@ -135,7 +141,8 @@ pub fn serve(args: &ServeArgs, env: &HashMap<String, String>) -> Result<(), RunE
         cors_origins = api.cors.origins.len(),
         "access control"
     );
-    let state = ApiState::build(services, settings.live.to_config(), api)?;
+    let state = ApiState::build(services, settings.live.to_config(), api)?
+        .with_worker_services(worker_services);
     let hub = state.live.clone();
     let event_log = state.services.repositories.events.clone();
     let retention = settings.events.clone();
@@ -146,7 +153,7 @@ pub fn serve(args: &ServeArgs, env: &HashMap<String, String>) -> Result<(), RunE
         source,
     })?;
     let server_settings = ServerSettings {
-        workers: settings.server.workers,
+        workers,
         shutdown_timeout: Duration::from_secs(settings.server.shutdown_timeout_secs),
         // actix stops abruptly on SIGINT; both signals must finish in-flight requests.
         handle_signals: false,
@@ -212,6 +219,18 @@ async fn prune_events(log: Arc<dyn EventLog>, settings: EventsSection) {
 
 /// The use cases over `store`, with argon2id, OS randomness and the configured account policy.
 pub(crate) fn services(store: &SqliteStore, settings: &Settings) -> Result<Services, RunError> {
+    let (crypto, policy) = use_case_parts(settings)?;
+    Ok(Services::new(
+        store.repositories(),
+        crypto,
+        policy,
+        Arc::new(SystemClock),
+    ))
+}
+
+/// What the use cases need besides storage: argon2id, OS randomness and the configured account
+/// policy.
+fn use_case_parts(settings: &Settings) -> Result<(Crypto, AccountPolicy), RunError> {
     let hasher = Argon2Hasher::owasp()?;
     // The dummy hash for unknown users' logins, now rather than at the first such login.
     hasher.warm_up();
@@ -225,12 +244,16 @@ pub(crate) fn services(store: &SqliteStore, settings: &Settings) -> Result<Servi
         refresh_token_ttl: days(settings.auth.refresh_token_expire_days),
         session_ttl: days(settings.auth.session_expire_days),
     };
-    Ok(Services::new(
-        store.repositories(),
-        crypto,
-        policy,
-        Arc::new(SystemClock),
-    ))
+    Ok((crypto, policy))
+}
+
+/// The HTTP worker threads: as configured, or actix's default (one per available core).
+fn worker_threads(configured: usize) -> usize {
+    if configured > 0 {
+        configured
+    } else {
+        std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+    }
 }
 
 /// Waits for SIGINT or SIGTERM and names it.

@@ -83,6 +83,13 @@ struct Checkpoint {
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: Pool<Manager>,
+    /// Where reads take their connection: `pool`, or, for the store of the HTTP worker threads
+    /// ([`SqliteStore::for_worker_threads`]), a pool of one connection per worker thread.
+    reads: Pool<Manager>,
+    /// This store is the worker threads' one: it only reads.
+    on_worker_threads: bool,
+    /// The pragmas of every connection, for the worker threads' pool.
+    pragmas: Pragmas,
     /// The writers of this process: they share transactions and commits (see `group_commit`).
     /// SQLite admits one writer at a time anyway; taking turns on a mutex hands the lock over at
     /// once, where SQLite's busy handler would poll with sleeps of up to 100 ms. (`busy_timeout`
@@ -200,9 +207,40 @@ impl SqliteStore {
         let writer = Arc::new(GroupCommit::default());
         spawn_checkpointer(pool.clone(), Arc::downgrade(&writer));
         Ok(Self {
+            reads: pool.clone(),
             pool,
+            on_worker_threads: false,
+            pragmas,
             writer,
             path: Arc::new(std::path::PathBuf::from(path)),
+        })
+    }
+
+    /// The same database for the HTTP server's `workers` threads to read from directly, without
+    /// a hop to the blocking pool: reads take one of `workers` connections of their own, opened
+    /// with the same pragmas. A worker thread runs one read at a time, from start to end, so with
+    /// one connection per worker a read never waits for a connection; should one be missing all
+    /// the same (more threads than `workers`), the read takes one from the shared pool. In WAL
+    /// mode a read does not wait for writers either. Writes are refused: they wait for their
+    /// turn and their batch's commit, which must not hold up a worker thread.
+    ///
+    /// # Errors
+    /// `Config` for zero workers, `Pool` when the connections cannot be opened.
+    pub fn for_worker_threads(&self, workers: u32) -> Result<Self, StorageError> {
+        if workers == 0 {
+            return Err(StorageError::Config("workers must be at least 1".into()));
+        }
+        let path = self.path.to_string_lossy().into_owned();
+        let reads = Pool::builder()
+            .max_size(workers)
+            .connection_timeout(Duration::from_secs(5))
+            .test_on_check_out(false)
+            .connection_customizer(Box::new(self.pragmas))
+            .build(Manager::new(path))?;
+        Ok(Self {
+            reads,
+            on_worker_threads: true,
+            ..self.clone()
         })
     }
 
@@ -272,6 +310,11 @@ impl SqliteStore {
         &self,
         work: impl FnOnce(&mut SqliteConnection) -> Work<T>,
     ) -> Result<T, StoreError> {
+        if self.on_worker_threads {
+            return Err(StoreError::internal(std::io::Error::other(
+                "a write was started on an HTTP worker thread; writes run on the blocking pool",
+            )));
+        }
         self.writer.write(&self.pool, work)
     }
 
@@ -280,7 +323,10 @@ impl SqliteStore {
         &self,
         work: impl FnOnce(&mut SqliteConnection) -> Work<T>,
     ) -> Result<T, StoreError> {
-        let mut conn = self.conn()?;
+        let mut conn = match self.reads.try_get() {
+            Some(conn) => conn,
+            None => self.conn()?,
+        };
         let conn: &mut SqliteConnection = &mut conn;
         conn.transaction(work).map_err(|failure: Failure| failure.0)
     }
@@ -312,6 +358,33 @@ mod tests {
             .unwrap();
         drop(conn);
         assert_eq!(store.run_migrations().unwrap(), migration_count());
+    }
+
+    #[test]
+    fn the_worker_threads_store_reads_what_was_committed_and_refuses_writes() {
+        use kanban_domain::board::NewBoard;
+        use kanban_domain::values::{BoardName, Columns, LongText};
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::connect(dir.path().join("k.db").to_str().unwrap(), 2).unwrap();
+        store.run_migrations().unwrap();
+        let workers = store.for_worker_threads(2).unwrap();
+        let new = NewBoard {
+            name: BoardName::parse("name", "Work").unwrap(),
+            description: LongText::empty(),
+            columns: Columns::parse("columns", &["To do".to_owned(), "Done".to_owned()]).unwrap(),
+            at: chrono::Utc::now(),
+        };
+        let (main, on_workers) = (store.repositories(), workers.repositories());
+        let created = main.boards.create(&new, &|_| Vec::new()).unwrap().value;
+        let read = on_workers.boards.get(created.board.id).unwrap().unwrap();
+        assert_eq!(read.board.name.as_str(), "Work");
+        // Both connections of the worker threads' pool in use: a read still gets one.
+        let (_a, _b) = (workers.reads.get().unwrap(), workers.reads.get().unwrap());
+        assert_eq!(on_workers.boards.list().unwrap().len(), 1);
+        let refused = on_workers.boards.create(&new, &|_| Vec::new()).unwrap_err();
+        assert!(refused.to_string().contains("worker thread"), "{refused}");
+        assert_eq!(main.boards.list().unwrap().len(), 1, "nothing written");
+        assert!(SqliteStore::for_worker_threads(&store, 0).is_err());
     }
 
     #[test]

@@ -51,13 +51,12 @@ async fn list(
     query: QueryParams<ListTickets>,
 ) -> Result<HttpResponse, ApiError> {
     let (query, page) = query.into_inner().validate()?;
-    let page = state
-        .read(move |s| {
-            s.tickets
-                .list(&query, page)
-                .map_err(|e| ApiError::from_domain_at(e, "query"))
-        })
-        .await?;
+    // A page is a few indexed queries: read on this worker thread.
+    let page = state.read_here(|s| {
+        s.tickets
+            .list(&query, page)
+            .map_err(|e| ApiError::from_domain_at(e, "query"))
+    })?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -81,7 +80,7 @@ async fn get(
     id: web::Path<PathId>,
 ) -> Result<HttpResponse, ApiError> {
     let id = TicketId::new(id.into_inner().get());
-    let ticket = state.read(move |s| s.tickets.get(id)).await?;
+    let ticket = state.read_here(|s| s.tickets.get(id))?;
     Ok(ticket_response(StatusCode::OK, &ticket))
 }
 
