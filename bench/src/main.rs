@@ -82,7 +82,7 @@ enum Command {
     /// Start the server, seed it like `make bench`, print its process id, wait `--delay`
     /// seconds (time to attach `perf record -p PID`), then drive one workload: to profile it.
     Profile {
-        /// `health`, `ticket`, `list`, `create`, `move` or `mixed`.
+        /// `health`, `ticket`, `list`, `create`, `move`, `mixed` or `claim` (claim then release).
         #[arg(long)]
         workload: String,
         #[arg(long, default_value_t = 32)]
@@ -183,6 +183,13 @@ async fn profile(
             measured(
                 &server,
                 workloads::mixed(&base, &seed, connections, duration, &http, turn),
+            )
+            .await
+        }
+        "claim" => {
+            measured(
+                &server,
+                workloads::claim_release(&base, &seed, connections, duration, &http),
             )
             .await
         }

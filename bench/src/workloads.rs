@@ -253,3 +253,32 @@ pub async fn mixed(
     )
     .await
 }
+
+/// Claims a ticket of the connection's own and releases it again (two requests per round trip
+/// counted as one): for profiling the claim path.
+pub async fn claim_release(
+    base: &str,
+    seed: &Seed,
+    connections: usize,
+    duration: Duration,
+    client: &reqwest::Client,
+) -> LoadResult {
+    let (client, base, tickets) = (client.clone(), base.to_owned(), seed.tickets.clone());
+    load::run(
+        "claim then release",
+        connections,
+        duration,
+        move |worker, _| {
+            let own = tickets[worker % tickets.len()];
+            let (client, base) = (client.clone(), base.clone());
+            async move {
+                let claimed = succeeded(client.post(format!(
+                    "{base}/api/tickets/{own}/claim?agent_id=agent-{worker}"
+                )))
+                .await;
+                claimed & succeeded(client.post(format!("{base}/api/tickets/{own}/release"))).await
+            }
+        },
+    )
+    .await
+}
