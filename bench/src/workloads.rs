@@ -16,23 +16,32 @@ pub const COLUMNS: [&str; 5] = [
     "Done",
 ];
 
-/// A board with tickets, made through the API as a client would.
+/// A board with tickets, made through the API as a client would, and an empty board that the
+/// create workload fills: the listed board keeps its `count` tickets whatever ran before, so
+/// list pages measure the same board in a quick run and a full one.
 #[derive(Debug, Clone)]
 pub struct Seed {
     pub board: i64,
     pub tickets: Arc<Vec<i64>>,
+    /// The board the create workload adds its tickets to.
+    pub creates: i64,
 }
 
-/// Creates a board and `count` tickets, 32 requests at a time.
-pub async fn seed(base: &str, client: &reqwest::Client, count: usize) -> Result<Seed, BoxError> {
+async fn create_board(base: &str, client: &reqwest::Client, name: &str) -> Result<i64, BoxError> {
     let board: Value = client
         .post(format!("{base}/api/boards"))
-        .json(&json!({"name": "bench", "columns": COLUMNS}))
+        .json(&json!({"name": name, "columns": COLUMNS}))
         .send()
         .await?
         .json()
         .await?;
-    let board = board["id"].as_i64().ok_or("no board id")?;
+    Ok(board["id"].as_i64().ok_or("no board id")?)
+}
+
+/// Creates a board and `count` tickets, 32 requests at a time, and the board for creates.
+pub async fn seed(base: &str, client: &reqwest::Client, count: usize) -> Result<Seed, BoxError> {
+    let board = create_board(base, client, "bench").await?;
+    let creates = create_board(base, client, "bench creates").await?;
     let mut tickets = Vec::with_capacity(count);
     for chunk in (0..count).collect::<Vec<_>>().chunks(32) {
         let created = join_all(chunk.iter().map(|n| {
@@ -55,6 +64,7 @@ pub async fn seed(base: &str, client: &reqwest::Client, count: usize) -> Result<
     Ok(Seed {
         board,
         tickets: Arc::new(tickets),
+        creates,
     })
 }
 
@@ -138,7 +148,7 @@ pub async fn create(
     duration: Duration,
     client: &reqwest::Client,
 ) -> LoadResult {
-    let (client, base, board) = (client.clone(), base.to_owned(), seed.board);
+    let (client, base, board) = (client.clone(), base.to_owned(), seed.creates);
     load::run("create ticket", connections, duration, move |worker, n| {
         let body = json!({"board_id": board, "title": format!("created by {worker}/{n}"), "priority": n % 5});
         succeeded(client.post(format!("{base}/api/tickets")).json(&body))

@@ -130,11 +130,12 @@ impl ApiState {
         self
     }
 
-    /// Runs a short read use case (a ticket, a page, a board) right here on the worker thread,
-    /// without the hop to the blocking pool that [`ApiState::read`] takes: that hop (a thread
-    /// wake-up there and back) cost more than such a read itself, about 30 % of the requests a
-    /// second of single-ticket reads. Only for reads of a few indexed queries: the worker's
-    /// other connections wait while it runs. A panic of the use case (a bug) is a 500.
+    /// Runs a short read use case (a ticket by id) right here on the worker thread, without
+    /// the hop to the blocking pool that [`ApiState::read`] takes: that hop (a thread wake-up
+    /// there and back) cost more than such a read itself, about 30 % of the requests a second of
+    /// single-ticket reads. Only for reads of a bounded cost, a few primary-key lookups, whatever
+    /// the size of the database: the worker's other connections wait while it runs. A panic of
+    /// the use case (a bug) is a 500.
     ///
     /// # Errors
     /// The use case's own errors, as API errors.

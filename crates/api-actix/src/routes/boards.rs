@@ -97,7 +97,7 @@ async fn get(
     id: web::Path<PathId>,
 ) -> Result<HttpResponse, ApiError> {
     let id = BoardId::new(id.into_inner().get());
-    let board = state.read_here(|s| s.boards.get(id))?;
+    let board = state.read(move |s| s.boards.get(id)).await?;
     Ok(with_etag(StatusCode::OK, board.board.version, &board))
 }
 

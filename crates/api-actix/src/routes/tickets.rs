@@ -51,12 +51,15 @@ async fn list(
     query: QueryParams<ListTickets>,
 ) -> Result<HttpResponse, ApiError> {
     let (query, page) = query.into_inner().validate()?;
-    // A page is a few indexed queries: read on this worker thread.
-    let page = state.read_here(|s| {
-        s.tickets
-            .list(&query, page)
-            .map_err(|e| ApiError::from_domain_at(e, "query"))
-    })?;
+    // Not on the worker thread: a page counts the board's matching tickets and walks its offset,
+    // which grows with the board (milliseconds for tens of thousands of tickets).
+    let page = state
+        .read(move |s| {
+            s.tickets
+                .list(&query, page)
+                .map_err(|e| ApiError::from_domain_at(e, "query"))
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
