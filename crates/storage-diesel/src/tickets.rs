@@ -101,7 +101,7 @@ fn to_i64(n: u64) -> i64 {
 
 impl TicketRepository for SqliteStore {
     fn get(&self, id: TicketId) -> Result<Option<Ticket>, StoreError> {
-        self.read(|conn| {
+        self.read_statement(|conn| {
             let row = tickets::table
                 .find(id.get())
                 .select(TicketRow::as_select())
