@@ -142,17 +142,22 @@ impl BoardRepository for SqliteStore {
     }
 
     fn get_board(&self, id: BoardId) -> Result<Option<Board>, StoreError> {
-        self.read(|conn| {
-            let row = boards::table
-                .find(id.get())
-                .select(BoardRow::as_select())
-                .first(conn)
-                .optional()?;
-            row.map(|row| {
-                let columns = columns_of(conn, row.id)?;
-                Ok(row.into_board(columns))
-            })
-            .transpose()
+        // One statement (every ticket write and page reads its board first): the board's row
+        // with each of its columns, in position order.
+        self.read_statement(|conn| {
+            let rows: Vec<(BoardRow, Option<String>)> = boards::table
+                .left_join(board_columns::table)
+                .filter(boards::id.eq(id.get()))
+                .order(board_columns::position.asc())
+                .select((BoardRow::as_select(), board_columns::name.nullable()))
+                .load(conn)?;
+            let mut columns = Vec::with_capacity(rows.len());
+            let mut board = None;
+            for (row, column) in rows {
+                columns.extend(column);
+                board.get_or_insert(row);
+            }
+            Ok(board.map(|row| row.into_board(columns)))
         })
     }
 
