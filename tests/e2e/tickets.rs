@@ -15,6 +15,7 @@ on_both_backends!(
     claim_and_release,
     if_match_on_ticket_writes,
     delete_ticket_removes_comments_and_history,
+    list_pages_follow_every_change_of_their_board,
 );
 
 async fn board(app: &TestApp) -> i64 {
@@ -508,5 +509,99 @@ async fn delete_ticket_removes_comments_and_history(app: TestApp) {
     assert_eq!(
         app.get(&format!("/api/boards/{board_id}")).await.body["ticket_count"],
         0
+    );
+}
+
+/// Pages are kept encoded until their board changes: every kind of change shows at once.
+async fn list_pages_follow_every_change_of_their_board(app: TestApp) {
+    let board_id = board(&app).await;
+    let other = board(&app).await;
+    let page = || async {
+        let reply = app
+            .get(&format!("/api/tickets?board_id={board_id}&page_size=10"))
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+        assert_eq!(
+            reply.headers["content-type"].to_str().unwrap(),
+            "application/json; charset=utf-8"
+        );
+        let items: Vec<(String, String, Value)> = reply.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                let title = t["title"].as_str().unwrap().to_owned();
+                let column = t["current_column"].as_str().unwrap().to_owned();
+                (title, column, t["assignee"].clone())
+            })
+            .collect();
+        (items, reply.body["total"].as_u64().unwrap())
+    };
+    let entry = |title: &str, column: &str, assignee: Value| {
+        (title.to_owned(), column.to_owned(), assignee)
+    };
+    let id_of = |ticket: &Value| ticket["id"].as_i64().unwrap();
+    let a = app
+        .create_ticket(&json!({"board_id": board_id, "title": "a"}))
+        .await;
+    assert_eq!(page().await, (vec![entry("a", "Todo", Value::Null)], 1));
+    assert_eq!(page().await, page().await, "the same page again");
+
+    let b = app
+        .create_ticket(&json!({"board_id": board_id, "title": "b"}))
+        .await;
+    let (items, total) = page().await;
+    assert_eq!((items.len(), total), (2, 2), "created");
+
+    let moved = app
+        .post(
+            &format!("/api/tickets/{}/move", id_of(&a)),
+            &json!({"column": "Done"}),
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::OK);
+    assert_eq!(
+        page().await.0,
+        [
+            entry("b", "Todo", Value::Null),
+            entry("a", "Done", Value::Null)
+        ],
+        "moved"
+    );
+
+    let claimed = app
+        .post_empty(&format!("/api/tickets/{}/claim?agent_id=bot-1", id_of(&b)))
+        .await;
+    assert_eq!(claimed.status, StatusCode::OK);
+    assert_eq!(
+        page().await.0[0],
+        entry("b", "Todo", json!("bot-1")),
+        "claimed"
+    );
+
+    let renamed = app
+        .post(
+            &format!("/api/boards/{board_id}/columns/rename"),
+            &json!({"from": "Done", "to": "Shipped"}),
+        )
+        .await;
+    assert_eq!(renamed.status, StatusCode::OK, "{:?}", renamed.body);
+    assert_eq!(
+        page().await.0[1],
+        entry("a", "Shipped", Value::Null),
+        "column renamed"
+    );
+
+    // A change on another board leaves this board's pages as they were.
+    app.create_ticket(&json!({"board_id": other, "title": "elsewhere"}))
+        .await;
+    assert_eq!(page().await.1, 2);
+
+    let deleted = app.delete(&format!("/api/tickets/{}", id_of(&b))).await;
+    assert!(deleted.status.is_success(), "{:?}", deleted.body);
+    assert_eq!(
+        page().await,
+        (vec![entry("a", "Shipped", Value::Null)], 1),
+        "deleted"
     );
 }

@@ -17,6 +17,7 @@ pub mod memory;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
+pub mod page_cache;
 pub mod routes;
 pub mod state;
 

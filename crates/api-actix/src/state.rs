@@ -66,6 +66,8 @@ pub struct ApiState {
     pub metrics: Arc<Metrics>,
     /// Counts and durations of ticket moves since start-up (the drag-drop metrics).
     pub moves: Arc<MoveMetrics>,
+    /// Encoded pages of `GET /api/tickets`, kept until their board changes.
+    pub pages: Arc<crate::page_cache::PageCache>,
 }
 
 impl std::fmt::Debug for ApiState {
@@ -102,6 +104,7 @@ impl ApiState {
             started: std::time::Instant::now(),
             memory: Arc::new(crate::memory::MemoryHistory::default()),
             moves: Arc::new(MoveMetrics::default()),
+            pages: Arc::new(crate::page_cache::PageCache::default()),
             metrics: Arc::new(Metrics::new()?),
         })
     }

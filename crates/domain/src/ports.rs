@@ -346,6 +346,15 @@ pub trait EventLog: Send + Sync {
     /// `Internal` when storage fails.
     fn last_seqs(&self) -> Result<Vec<(BoardId, i64)>, StoreError>;
 
+    /// The last sequence number given to `board`'s events, 0 before any. Every committed change
+    /// of a board or of its tickets appends its events in its own transaction and board ids are
+    /// never reused, so this moves with every change a listing of the board could show: what a
+    /// cache of such listings is keyed by.
+    ///
+    /// # Errors
+    /// `Internal` when storage fails.
+    fn last_seq(&self, board: BoardId) -> Result<i64, StoreError>;
+
     /// Removes events recorded before `before`; returns how many.
     ///
     /// # Errors

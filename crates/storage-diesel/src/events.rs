@@ -108,6 +108,17 @@ impl EventLog for SqliteStore {
         })
     }
 
+    fn last_seq(&self, board: BoardId) -> Result<i64, StoreError> {
+        self.read_statement(|conn| {
+            Ok(event_sequences::table
+                .find(board.get())
+                .select(event_sequences::last_seq)
+                .first::<i64>(conn)
+                .optional()?
+                .unwrap_or(0))
+        })
+    }
+
     fn prune(&self, before: Timestamp) -> Result<u64, StoreError> {
         self.write(|conn| {
             let removed =

@@ -7,8 +7,11 @@ use crate::drag_drop::MoveKind;
 use crate::dto::tickets::{ClaimQuery, CreateTicket, ListTickets, MoveTicket, UpdateTicket};
 use crate::error::ApiError;
 use crate::extract::{IfMatch, JsonBody, PathId, QueryParams};
+use crate::page_cache::PageKey;
 use crate::state::ApiState;
+use actix_web::http::header::ContentType;
 use actix_web::http::{StatusCode, header};
+use actix_web::web::Bytes;
 use actix_web::{HttpResponse, web};
 use kanban_domain::page::Page;
 use kanban_domain::ports::Committed;
@@ -51,16 +54,44 @@ async fn list(
     query: QueryParams<ListTickets>,
 ) -> Result<HttpResponse, ApiError> {
     let (query, page) = query.into_inner().validate()?;
-    // Not on the worker thread: a page counts the board's matching tickets and walks its offset,
-    // which grows with the board (milliseconds for tens of thousands of tickets).
-    let page = state
-        .read(move |s| {
-            s.tickets
-                .list(&query, page)
-                .map_err(|e| ApiError::from_domain_at(e, "query"))
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(page))
+    let key = PageKey {
+        board: query.board_id.get(),
+        column: query.column.clone(),
+        assignee: query.assignee.as_ref().map(ToString::to_string),
+        page: page.page(),
+        page_size: page.page_size(),
+    };
+    // The board's stamp first, on this worker thread (one primary-key read): a page computed
+    // after it shows that state or a later one, so a page kept at this stamp is an answer.
+    let board_id = query.board_id;
+    let stamp = state.read_here(|s| {
+        s.repositories
+            .events
+            .last_seq(board_id)
+            .map_err(DomainError::from)
+    })?;
+    let body = match state.pages.get(&key, stamp) {
+        Some(body) => body,
+        None => {
+            let pages = state.pages.clone();
+            // Not on the worker thread: a page counts the board's matching tickets and walks
+            // its offset, which grows with the board (milliseconds for tens of thousands).
+            state
+                .read(move |s| -> Result<Bytes, ApiError> {
+                    let page = s
+                        .tickets
+                        .list(&query, page)
+                        .map_err(|e| ApiError::from_domain_at(e, "query"))?;
+                    let body = Bytes::from(serde_json::to_vec(&page).map_err(ApiError::internal)?);
+                    pages.put(key, stamp, body.clone());
+                    Ok(body)
+                })
+                .await?
+        }
+    };
+    Ok(HttpResponse::Ok()
+        .insert_header(ContentType::json())
+        .body(body))
 }
 
 /// One ticket.

@@ -79,6 +79,11 @@ pub fn event_seq_per_board_across_write_kinds(make: Factory<'_>) {
     );
     assert_eq!(seqs(&deleted_board.events), [9]);
 
+    // The last sequence number follows every kind of write, and outlives the board.
+    assert_eq!(ok(repos.events.last_seq(a.id), "last seq"), 9);
+    assert_eq!(ok(repos.events.last_seq(b.id), "last seq"), 3);
+    assert_eq!(ok(repos.events.last_seq(BoardId::new(999)), "last seq"), 0);
+
     let log = all_events(&repos, a.id);
     assert_eq!(seqs(&log), (1..=9).collect::<Vec<i64>>());
     let kinds: Vec<EventKind> = log.iter().map(|e| e.event).collect();

@@ -609,6 +609,10 @@ impl EventLog for MemoryStore {
         Ok(seqs)
     }
 
+    fn last_seq(&self, board: BoardId) -> Result<i64, StoreError> {
+        Ok(self.lock().last_seq.get(&board).copied().unwrap_or(0))
+    }
+
     fn prune(&self, before: Timestamp) -> Result<u64, StoreError> {
         let mut state = self.lock();
         let len = state.events.len();

@@ -1,0 +1,124 @@
+//! Encoded pages of `GET /api/tickets`, kept until their board changes.
+//!
+//! A page of 100 tickets is about 40 KB of JSON: reading its rows, counting the board and encoding
+//! it cost about 400 µs of CPU, while agents and boards on screen ask for the same pages again and
+//! again between changes. Each page is kept with its board's stamp, the sequence number of the
+//! board's last event (`EventLog::last_seq`), read from the database before the page: every
+//! committed change of a board or of its tickets appends an event in its own transaction, so the
+//! stamp moves with every change the page could show. A page computed after reading stamp `s`
+//! shows the board as of `s` or later, never earlier; it is served again only to requests that
+//! read the same stamp, for which that is a correct answer (a change committed since was still in
+//! flight when they read the stamp). The stamp comes from the database rather than from this
+//! process, so changes made by another server on the same database count too.
+//!
+//! The cache holds at most [`PageCache::BUDGET`] bytes of pages; past that it starts over.
+
+use actix_web::web::Bytes;
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
+/// Which page of which listing.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PageKey {
+    pub board: i64,
+    pub column: Option<String>,
+    pub assignee: Option<String>,
+    pub page: u32,
+    pub page_size: u32,
+}
+
+#[derive(Debug, Default)]
+struct Pages {
+    entries: HashMap<PageKey, (i64, Bytes)>,
+    bytes: usize,
+}
+
+/// Encoded pages and the board stamps they were computed at.
+#[derive(Debug, Default)]
+pub struct PageCache {
+    pages: Mutex<Pages>,
+}
+
+impl PageCache {
+    /// The most page bytes kept.
+    pub const BUDGET: usize = 8 * 1024 * 1024;
+
+    /// The page of `key`, if it was computed at `stamp`.
+    pub fn get(&self, key: &PageKey, stamp: i64) -> Option<Bytes> {
+        let pages = self.pages.lock().unwrap_or_else(PoisonError::into_inner);
+        pages
+            .entries
+            .get(key)
+            .filter(|(at, _)| *at == stamp)
+            .map(|(_, body)| body.clone())
+    }
+
+    /// Keeps `body`, the page of `key` computed after reading `stamp`.
+    pub fn put(&self, key: PageKey, stamp: i64, body: Bytes) {
+        if body.len() > Self::BUDGET {
+            return;
+        }
+        let mut pages = self.pages.lock().unwrap_or_else(PoisonError::into_inner);
+        if pages.bytes + body.len() > Self::BUDGET {
+            pages.entries.clear();
+            pages.bytes = 0;
+        }
+        pages.bytes += body.len();
+        if let Some((_, replaced)) = pages.entries.insert(key, (stamp, body)) {
+            pages.bytes -= replaced.len();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(page: u32) -> PageKey {
+        PageKey {
+            board: 1,
+            column: None,
+            assignee: None,
+            page,
+            page_size: 100,
+        }
+    }
+
+    #[test]
+    fn a_page_is_served_only_at_the_stamp_it_was_computed_at() {
+        let cache = PageCache::default();
+        assert!(cache.get(&key(1), 3).is_none());
+        cache.put(key(1), 3, Bytes::from_static(b"page at 3"));
+        assert_eq!(cache.get(&key(1), 3).unwrap(), "page at 3");
+        assert!(cache.get(&key(1), 4).is_none(), "the board changed since");
+        assert!(cache.get(&key(2), 3).is_none(), "another page");
+        let other_filter = PageKey {
+            column: Some("Done".into()),
+            ..key(1)
+        };
+        assert!(cache.get(&other_filter, 3).is_none(), "another filter");
+        cache.put(key(1), 4, Bytes::from_static(b"page at 4"));
+        assert_eq!(cache.get(&key(1), 4).unwrap(), "page at 4");
+        assert!(cache.get(&key(1), 3).is_none(), "replaced");
+    }
+
+    #[test]
+    fn it_starts_over_past_its_budget() {
+        let cache = PageCache::default();
+        let half = Bytes::from(vec![b'x'; PageCache::BUDGET / 2 + 1]);
+        cache.put(key(1), 1, half.clone());
+        cache.put(key(1), 2, half.clone());
+        assert!(
+            cache.get(&key(1), 2).is_some(),
+            "a replaced page frees its bytes"
+        );
+        cache.put(key(2), 1, half);
+        assert!(cache.get(&key(1), 2).is_none(), "over budget: started over");
+        assert!(cache.get(&key(2), 1).is_some());
+        cache.put(key(3), 1, Bytes::from(vec![b'x'; PageCache::BUDGET + 1]));
+        assert!(
+            cache.get(&key(3), 1).is_none(),
+            "larger than the budget: not kept"
+        );
+    }
+}
