@@ -156,7 +156,7 @@ pub async fn run(binary: &Path, duration: Duration, rounds: usize) -> Result<Gro
     let mut large = side(large, LARGE).await?;
     let small = side(Server::start(binary).await?, SMALL).await?;
     let (base, board) = (large.server.base.clone(), grown.big_board);
-    paging::check_full(&base, board, BOARD_TICKETS, DEEP_PAGE, &large.http).await?;
+    let ticket = paging::check_full(&base, board, BOARD_TICKETS, DEEP_PAGE, &large.http).await?;
 
     // An unrecorded second of each write on each side first: the pools open their connections
     // and prepare their statements, and the seeding's log is checkpointed, before any figure is
@@ -181,7 +181,7 @@ pub async fn run(binary: &Path, duration: Duration, rounds: usize) -> Result<Gro
             runs.push(writes(side, Write::Create, duration).await);
             runs.push(writes(side, Write::Move, duration).await);
         }
-        let pair = paging::alternate(&base, board, DEEP_PAGE, duration, &large.http).await;
+        let pair = paging::alternate(&base, board, ticket, DEEP_PAGE, duration, &large.http).await;
         println!("{}", pair.row());
         page_pairs.push(pair);
         for page in pages {

@@ -37,7 +37,10 @@ pub async fn one_page(
 }
 
 /// Latencies of page 1 and of `deep` at one connection, one request of each in turn: what each
-/// page costs the server (no queueing), with any slow spell of the machine falling on both.
+/// page costs the server (no queueing), with any slow spell of the machine falling on both. The
+/// server keeps encoded pages until their board changes, so before each request an untimed
+/// comment on `ticket` (a ticket of the board) changes the board's stamp: every page timed is
+/// computed afresh from the database, as the first read after a change is.
 #[derive(Debug, Clone, Serialize)]
 pub struct PagePair {
     pub deep_page: usize,
@@ -52,10 +55,12 @@ pub struct PagePair {
 pub async fn alternate(
     base: &str,
     board: i64,
+    ticket: i64,
     deep_page: usize,
     duration: Duration,
     client: &reqwest::Client,
 ) -> PagePair {
+    let comment = serde_json::json!({"ticket_id": ticket, "text": "a change of the board"});
     let urls = [url(base, board, 1), url(base, board, deep_page)];
     let mut latencies = [Vec::new(), Vec::new()];
     let mut errors = 0;
@@ -63,6 +68,13 @@ pub async fn alternate(
     let mut n = 0;
     while Instant::now() < deadline {
         let which = n % 2;
+        let changed = client
+            .post(format!("{base}/api/comments"))
+            .json(&comment)
+            .send()
+            .await
+            .is_ok_and(|response| response.status().is_success());
+        errors += usize::from(!changed);
         let sent = Instant::now();
         let ok = match client.get(&urls[which]).send().await {
             Ok(response) => response.status().is_success() & response.bytes().await.is_ok(),
@@ -101,7 +113,7 @@ impl PagePair {
 }
 
 /// Page 1 and the deep page are full pages of a board of `tickets`, so the comparison is between
-/// equal amounts of work to send.
+/// equal amounts of work to send. Returns the id of a ticket of the board.
 ///
 /// # Errors
 /// A failed request, or a page that is not full.
@@ -111,7 +123,8 @@ pub async fn check_full(
     tickets: i64,
     deep_page: usize,
     client: &reqwest::Client,
-) -> Result<(), BoxError> {
+) -> Result<i64, BoxError> {
+    let mut ticket = None;
     for page in [1, deep_page] {
         let body: serde_json::Value = client
             .get(url(base, board, page))
@@ -124,6 +137,7 @@ pub async fn check_full(
             let body: String = body.to_string().chars().take(200).collect();
             return Err(format!("page {page} of board {board}: {body}").into());
         }
+        ticket = ticket.or_else(|| body["items"][0]["id"].as_i64());
     }
-    Ok(())
+    Ok(ticket.ok_or("no ticket id on page 1")?)
 }
