@@ -82,8 +82,8 @@ enum Command {
     /// Start the server, seed it like `make bench`, print its process id, wait `--delay`
     /// seconds (time to attach `perf record -p PID`), then drive one workload: to profile it.
     Profile {
-        /// `health`, `ticket`, `list`, `create`, `move`, `mixed` or `claim` (claim then release).
-        #[arg(long)]
+        /// `claim` is a claim then a release of the connection's own ticket.
+        #[arg(long, value_parser = ["health", "ticket", "list", "create", "move", "mixed", "claim"])]
         workload: String,
         #[arg(long, default_value_t = 32)]
         connections: usize,
@@ -142,60 +142,61 @@ async fn profile(
     tokio::time::sleep(delay).await;
     let base = server.base.clone();
     let turn = Arc::new(AtomicUsize::new(0));
-    let result = match workload {
-        "health" => {
-            let url = format!("{base}/health");
-            measured(
-                &server,
-                workloads::get("GET /health", url, connections, duration, &http),
-            )
-            .await
-        }
-        "ticket" => {
-            measured(
-                &server,
-                workloads::get_ticket(&base, &seed, connections, duration, &http),
-            )
-            .await
-        }
-        "list" => {
-            measured(
-                &server,
-                workloads::list_page(&base, &seed, connections, duration, &http),
-            )
-            .await
-        }
-        "create" => {
-            measured(
-                &server,
-                workloads::create(&base, &seed, connections, duration, &http),
-            )
-            .await
-        }
-        "move" => {
-            measured(
-                &server,
-                workloads::move_tickets(&base, &seed, connections, duration, &http, turn),
-            )
-            .await
-        }
-        "mixed" => {
-            measured(
-                &server,
-                workloads::mixed(&base, &seed, connections, duration, &http, turn),
-            )
-            .await
-        }
-        "claim" => {
-            measured(
-                &server,
-                workloads::claim_release(&base, &seed, connections, duration, &http),
-            )
-            .await
-        }
+    let load: std::pin::Pin<Box<dyn Future<Output = LoadResult>>> = match workload {
+        "health" => Box::pin(workloads::get(
+            "GET /health",
+            format!("{base}/health"),
+            connections,
+            duration,
+            &http,
+        )),
+        "ticket" => Box::pin(workloads::get_ticket(
+            &base,
+            &seed,
+            connections,
+            duration,
+            &http,
+        )),
+        "list" => Box::pin(workloads::list_page(
+            &base,
+            &seed,
+            connections,
+            duration,
+            &http,
+        )),
+        "create" => Box::pin(workloads::create(
+            &base,
+            &seed,
+            connections,
+            duration,
+            &http,
+        )),
+        "move" => Box::pin(workloads::move_tickets(
+            &base,
+            &seed,
+            connections,
+            duration,
+            &http,
+            turn,
+        )),
+        "mixed" => Box::pin(workloads::mixed(
+            &base,
+            &seed,
+            connections,
+            duration,
+            &http,
+            turn,
+        )),
+        "claim" => Box::pin(workloads::claim_release(
+            &base,
+            &seed,
+            connections,
+            duration,
+            &http,
+        )),
         other => return Err(format!("unknown workload {other:?}").into()),
     };
-    drop(result);
+    measured(&server, load).await;
     Ok(())
 }
 

@@ -245,17 +245,7 @@ pub async fn mixed(
                             )
                             .await
                         }
-                        _ => {
-                            let claimed = succeeded(client.post(format!(
-                                "{base}/api/tickets/{own}/claim?agent_id=agent-{worker}"
-                            )))
-                            .await;
-                            claimed
-                                & succeeded(
-                                    client.post(format!("{base}/api/tickets/{own}/release")),
-                                )
-                                .await
-                        }
+                        _ => claim_then_release(&client, &base, own, worker).await,
                     },
                 }
             }
@@ -281,14 +271,22 @@ pub async fn claim_release(
         move |worker, _| {
             let own = tickets[worker % tickets.len()];
             let (client, base) = (client.clone(), base.clone());
-            async move {
-                let claimed = succeeded(client.post(format!(
-                    "{base}/api/tickets/{own}/claim?agent_id=agent-{worker}"
-                )))
-                .await;
-                claimed & succeeded(client.post(format!("{base}/api/tickets/{own}/release"))).await
-            }
+            async move { claim_then_release(&client, &base, own, worker).await }
         },
     )
     .await
+}
+
+/// Claims `ticket` for `agent-{worker}`, then releases it: both must succeed.
+async fn claim_then_release(
+    client: &reqwest::Client,
+    base: &str,
+    ticket: i64,
+    worker: usize,
+) -> bool {
+    let claimed = succeeded(client.post(format!(
+        "{base}/api/tickets/{ticket}/claim?agent_id=agent-{worker}"
+    )))
+    .await;
+    claimed & succeeded(client.post(format!("{base}/api/tickets/{ticket}/release"))).await
 }
