@@ -63,12 +63,15 @@ pub struct TicketChange {
     pub events: Vec<NewEvent>,
 }
 
+// The builders below are owned and `Send`: a store may apply a write on a thread of its own (the
+// SQLite store queues every write to its one writer thread), after the caller's borrows end.
+
 /// Builds the events of a created board once its id is known.
-pub type BoardEvents<'a> = dyn Fn(&Board) -> Vec<NewEvent> + 'a;
+pub type BoardEvents = Box<dyn FnOnce(&Board) -> Vec<NewEvent> + Send>;
 /// Builds the history rows and events of a created ticket once its id is known.
-pub type TicketEffects<'a> = dyn Fn(&Ticket) -> Effects + 'a;
+pub type TicketEffects = Box<dyn FnOnce(&Ticket) -> Effects + Send>;
 /// Builds the events of a created comment once its id is known.
-pub type CommentEvents<'a> = dyn Fn(&Comment) -> Vec<NewEvent> + 'a;
+pub type CommentEvents = Box<dyn FnOnce(&Comment) -> Vec<NewEvent> + Send>;
 
 /// Which tickets to list. Results are ordered by column position on the board, then numeric
 /// priority, then id.
@@ -121,10 +124,10 @@ pub trait BoardRepository: Send + Sync {
     ///
     /// # Errors
     /// `Internal` when storage fails; nothing is written.
-    fn create<'a>(
+    fn create(
         &self,
         new: &NewBoard,
-        events: &BoardEvents<'a>,
+        events: BoardEvents,
     ) -> Result<Committed<BoardView>, StoreError>;
 
     /// Applies a board change with its ticket updates, their history rows and `events`, if the
@@ -187,11 +190,11 @@ pub trait TicketRepository: Send + Sync {
     /// # Errors
     /// `Conflict` when the board's version moved, `NotFound` when the board is gone, `Internal`
     /// when storage fails; nothing is written in any case.
-    fn create<'a>(
+    fn create(
         &self,
         new: &NewTicket,
         board_version: i64,
-        effects: &TicketEffects<'a>,
+        effects: TicketEffects,
     ) -> Result<Committed<Ticket>, StoreError>;
 
     /// Applies a decided ticket change with its history rows and `events`, if the ticket is still
@@ -250,10 +253,10 @@ pub trait CommentRepository: Send + Sync {
     ///
     /// # Errors
     /// `NotFound` when the ticket is gone, `Internal` when storage fails; nothing is written.
-    fn create<'a>(
+    fn create(
         &self,
         new: &NewComment,
-        events: &CommentEvents<'a>,
+        events: CommentEvents,
     ) -> Result<Committed<Comment>, StoreError>;
 
     /// Deletes a comment and appends `events`, atomically.

@@ -175,9 +175,10 @@ impl BoardRepository for SqliteStore {
     fn create(
         &self,
         new: &NewBoard,
-        events: &BoardEvents<'_>,
+        events: BoardEvents,
     ) -> Result<Committed<BoardView>, StoreError> {
-        self.write(|conn| {
+        let new = new.clone();
+        self.write(move |conn| {
             let at = to_db(new.at);
             let row = diesel::insert_into(boards::table)
                 .values(NewBoardRow {
@@ -208,7 +209,8 @@ impl BoardRepository for SqliteStore {
         events: &[NewEvent],
     ) -> Result<Committed<BoardView>, StoreError> {
         let id = update.board.id;
-        self.write(|conn| {
+        let (update, events) = (update.clone(), events.to_vec());
+        self.write(move |conn| {
             let row = diesel::update(
                 boards::table
                     .filter(boards::id.eq(id.get()))
@@ -252,7 +254,7 @@ impl BoardRepository for SqliteStore {
                     return Err(StoreError::Conflict.into());
                 }
             }
-            let events = events::append(conn, events)?;
+            let events = events::append(conn, &events)?;
             let board: Board = row.into_board(update.board.columns.names());
             let ticket_count = ticket_count(conn, id.get())?;
             Ok(Committed {
@@ -271,7 +273,8 @@ impl BoardRepository for SqliteStore {
         expected_version: i64,
         events: &[NewEvent],
     ) -> Result<Committed<()>, StoreError> {
-        self.write(|conn| {
+        let events = events.to_vec();
+        self.write(move |conn| {
             // Columns, tickets, comments and history go with it (ON DELETE CASCADE); events stay.
             let removed = diesel::delete(
                 boards::table
@@ -287,7 +290,7 @@ impl BoardRepository for SqliteStore {
                 }
                 .into());
             }
-            let events = events::append(conn, events)?;
+            let events = events::append(conn, &events)?;
             Ok(Committed { value: (), events })
         })
     }

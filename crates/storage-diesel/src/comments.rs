@@ -46,9 +46,10 @@ impl CommentRepository for SqliteStore {
     fn create(
         &self,
         new: &NewComment,
-        events: &CommentEvents<'_>,
+        events: CommentEvents,
     ) -> Result<Committed<Comment>, StoreError> {
-        self.write(|conn| {
+        let new = new.clone();
+        self.write(move |conn| {
             if !ticket_exists(conn, new.ticket_id)? {
                 return Err(StoreError::NotFound.into());
             }
@@ -71,12 +72,13 @@ impl CommentRepository for SqliteStore {
     }
 
     fn delete(&self, id: CommentId, events: &[NewEvent]) -> Result<Committed<()>, StoreError> {
-        self.write(|conn| {
+        let events = events.to_vec();
+        self.write(move |conn| {
             let removed = diesel::delete(comments::table.find(id.get())).execute(conn)?;
             if removed == 0 {
                 return Err(StoreError::NotFound.into());
             }
-            let events = events::append(conn, events)?;
+            let events = events::append(conn, &events)?;
             Ok(Committed { value: (), events })
         })
     }

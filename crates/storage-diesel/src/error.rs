@@ -26,6 +26,10 @@ pub enum StorageError {
     #[error("connection pool failure")]
     Pool(#[from] diesel::r2d2::PoolError),
 
+    /// The writer thread could not be started.
+    #[error("cannot start the writer thread")]
+    Writer(#[source] std::io::Error),
+
     /// A migration failed; the failed migration was rolled back.
     #[error("migration failed: {0}")]
     Migration(#[source] Box<dyn std::error::Error + Send + Sync>),

@@ -120,7 +120,7 @@ impl EventLog for SqliteStore {
     }
 
     fn prune(&self, before: Timestamp) -> Result<u64, StoreError> {
-        self.write(|conn| {
+        self.write(move |conn| {
             let removed =
                 diesel::delete(events::table.filter(events::created_at.lt(to_db(before))))
                     .execute(conn)?;

@@ -1,84 +1,124 @@
-//! Group commit: concurrent writes of this process share one `BEGIN IMMEDIATE` transaction and
-//! one `COMMIT`, and none is acknowledged before that commit.
+//! Group commit through one writer thread: every write of the store is queued to that thread,
+//! which runs the queued writes back to back in one `BEGIN IMMEDIATE` transaction and commits
+//! them together; no write is acknowledged before that commit.
 //!
-//! Writers take turns on one connection (a mutex). Each runs its work inside a savepoint of the
-//! open transaction, so a write that fails is undone alone and the others stand. When a writer
-//! finishes its turn and nobody is queued behind it (or the batch is full), it commits the batch
-//! and wakes the batch's other writers; otherwise it leaves the commit to the next writer and waits
-//! for it. Every writer, whatever its own outcome, returns only after its batch is closed, so a
-//! retry after a lost race reads the committed state, and a write whose batch failed to commit
-//! reports the failure: nothing is acknowledged that is not durable.
+//! Each write runs inside its own savepoint of the open transaction, so a write that fails is
+//! undone alone and the others stand. The thread commits when the queue is empty (or the batch is
+//! full), then answers every write of the batch: its own outcome when the batch committed, the
+//! batch's failure otherwise. Every write thus returns only after its batch is closed, so a retry
+//! after a lost race reads the committed state, and a write whose batch failed to commit reports
+//! the failure: nothing is acknowledged that is not durable.
 //!
 //! Under load, the commits, and the pages each commit appends to the write-ahead log, are shared
 //! by a whole batch: the B-tree pages that every ticket write touches (the events table, the
-//! sequences, the indexes) are written once per batch instead of once per request.
+//! sequences, the indexes) are written once per batch instead of once per request. And SQLite
+//! admits one writer at a time anyway: with one thread running every write, no write waits for
+//! its turn to be handed over from the thread of the write before it (with writers taking turns
+//! on a lock, each hand-over waited for the next writer's thread to be woken and scheduled, and
+//! writes levelled off near 7,500 a second with a quarter of the machine idle).
 
 use crate::error::{Failure, Work};
 use crate::pool::Manager;
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::prelude::*;
-use diesel::r2d2::{Pool, PooledConnection};
+use diesel::r2d2::Pool;
 use kanban_domain::StoreError;
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::sync::mpsc;
 
-/// The most writes one transaction holds: bounds how long the first writer of a batch waits.
+/// The most writes one transaction holds: bounds how long the first write of a batch waits.
 const MAX_BATCH: usize = 64;
 
-/// How a batch ended, once it has.
-#[derive(Debug, Default)]
-struct Outcome {
-    closed: Mutex<Option<Result<(), String>>>,
-    done: Condvar,
+/// A write queued to the writer thread, with the way back to its caller.
+trait Job: Send {
+    /// Runs the work in its own savepoint of the open transaction and keeps its outcome until
+    /// the batch is closed. False when the work panicked: its savepoint may still be open.
+    fn run(&mut self, conn: &mut SqliteConnection) -> bool;
+
+    /// Answers the caller once the batch is closed: the work's own outcome when the batch
+    /// committed (or when the work failed anyway), the batch's failure otherwise.
+    fn answer(self: Box<Self>, closed: &Result<(), String>);
 }
 
-impl Outcome {
-    fn close(&self, result: Result<(), String>) {
-        *self.closed.lock().unwrap_or_else(PoisonError::into_inner) = Some(result);
-        self.done.notify_all();
+struct Write<T, F> {
+    work: Option<F>,
+    outcome: Option<Result<T, StoreError>>,
+    reply: mpsc::SyncSender<Result<T, StoreError>>,
+}
+
+fn failed(message: String) -> StoreError {
+    StoreError::internal(std::io::Error::other(message))
+}
+
+impl<T, F> Job for Write<T, F>
+where
+    T: Send,
+    F: FnOnce(&mut SqliteConnection) -> Work<T> + Send,
+{
+    fn run(&mut self, conn: &mut SqliteConnection) -> bool {
+        let Some(work) = self.work.take() else {
+            return true;
+        };
+        // Nested in the open transaction, diesel runs this in a savepoint.
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            conn.transaction(work).map_err(|failure: Failure| failure.0)
+        }));
+        let panicked = outcome.is_err();
+        self.outcome = Some(outcome.unwrap_or_else(|_| Err(failed("the write panicked".into()))));
+        !panicked
     }
 
-    fn wait(&self) -> Result<(), String> {
-        let mut closed = self.closed.lock().unwrap_or_else(PoisonError::into_inner);
-        loop {
-            if let Some(result) = closed.as_ref() {
-                return result.clone();
+    fn answer(self: Box<Self>, closed: &Result<(), String>) {
+        let answer = match (self.outcome, closed) {
+            (Some(Err(error)), _) => Err(error),
+            (Some(Ok(value)), Ok(())) => Ok(value),
+            (Some(Ok(_)), Err(cause)) => {
+                Err(failed(format!("the write's batch did not commit: {cause}")))
             }
-            closed = self
-                .done
-                .wait(closed)
-                .unwrap_or_else(PoisonError::into_inner);
-        }
+            (None, Err(cause)) => Err(failed(format!("the write's batch did not run: {cause}"))),
+            (None, Ok(())) => Err(failed("the write was not run".into())),
+        };
+        // A caller that is gone (its thread panicked) needs no answer.
+        let _ = self.reply.send(answer);
     }
 }
 
-/// The transaction open now, on its connection.
-struct Batch {
-    conn: PooledConnection<Manager>,
-    writes: usize,
-    outcome: Arc<Outcome>,
-}
-
-/// The writers of one store.
-#[derive(Default)]
-pub(crate) struct GroupCommit {
-    /// The open batch; holding this lock is a writer's turn. Turns are handed over in the order
-    /// writers asked for them (`unlock_fair`): with an unfair lock, under a few hundred concurrent
-    /// writers, one writer could be overtaken again and again, for hundreds of milliseconds.
-    turn: parking_lot::Mutex<Option<Batch>>,
-    /// Writers waiting for their turn.
+/// What the writer thread has done, for metrics and tests.
+#[derive(Debug, Default)]
+struct Counts {
+    /// Writes sent to the thread and not yet taken from the queue.
     queued: AtomicUsize,
     /// Writes run and transactions closed since start-up.
     writes: AtomicU64,
     batches: AtomicU64,
 }
 
+/// The writer thread of one store, and its queue.
+pub(crate) struct GroupCommit {
+    /// The queue; `None` once dropped, which ends the thread.
+    jobs: Option<mpsc::Sender<Box<dyn Job>>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    counts: Arc<Counts>,
+}
+
 impl std::fmt::Debug for GroupCommit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GroupCommit")
-            .field("queued", &self.queued.load(Ordering::Relaxed))
+            .field("counts", &self.counts)
             .finish_non_exhaustive()
+    }
+}
+
+impl Drop for GroupCommit {
+    /// Ends the writer thread: nothing is queued (a caller waiting for an answer holds the
+    /// store), and the thread's connection goes back to the pool before the pool is dropped.
+    fn drop(&mut self) {
+        self.jobs = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
     }
 }
 
@@ -88,82 +128,130 @@ fn close(conn: &mut SqliteConnection, commit: bool) -> Result<(), String> {
     let committed = if commit {
         AnsiTransactionManager::commit_transaction(conn).map_err(|e| e.to_string())
     } else {
-        Err("the batch was abandoned".to_owned())
+        Err("the batch was abandoned after a write panicked".to_owned())
     };
-    if committed.is_err()
+    // A panicked write may have left its savepoint open: roll back every level. A connection
+    // left in a transaction or an error state is discarded by the pool.
+    while committed.is_err()
         && AnsiTransactionManager::transaction_manager_status_mut(conn)
             .transaction_depth()
             .ok()
             .flatten()
             .is_some()
     {
-        // A connection left in a transaction or an error state is discarded by the pool.
-        let _ = AnsiTransactionManager::rollback_transaction(conn);
+        if AnsiTransactionManager::rollback_transaction(conn).is_err() {
+            break;
+        }
     }
     committed
 }
 
+/// Opens a transaction on a connection of `pool`, runs `first` and then every write queued
+/// behind it (up to [`MAX_BATCH`]) in it, and closes it; the writes run are put in `batch`.
+fn run_batch(
+    pool: &Pool<Manager>,
+    jobs: &mpsc::Receiver<Box<dyn Job>>,
+    counts: &Counts,
+    first: Box<dyn Job>,
+    batch: &mut Vec<Box<dyn Job>>,
+) -> Result<(), String> {
+    let mut job = first;
+    let mut conn = match pool.get() {
+        Ok(conn) => conn,
+        Err(error) => {
+            batch.push(job);
+            return Err(error.to_string());
+        }
+    };
+    if let Err(error) = AnsiTransactionManager::begin_transaction_sql(&mut *conn, "BEGIN IMMEDIATE")
+    {
+        batch.push(job);
+        return Err(error.to_string());
+    }
+    loop {
+        let ran = job.run(&mut conn);
+        counts.writes.fetch_add(1, Ordering::Relaxed);
+        batch.push(job);
+        if !ran {
+            return close(&mut conn, false);
+        }
+        if batch.len() >= MAX_BATCH {
+            break;
+        }
+        match jobs.try_recv() {
+            Ok(next) => {
+                counts.queued.fetch_sub(1, Ordering::SeqCst);
+                job = next;
+            }
+            Err(_) => break,
+        }
+    }
+    close(&mut conn, true)
+}
+
+/// The writer thread: one batch after another until the queue's sender is dropped.
+fn serve(pool: &Pool<Manager>, jobs: &mpsc::Receiver<Box<dyn Job>>, counts: &Counts) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while let Ok(first) = jobs.recv() {
+        counts.queued.fetch_sub(1, Ordering::SeqCst);
+        let closed = run_batch(pool, jobs, counts, first, &mut batch);
+        counts.batches.fetch_add(1, Ordering::Relaxed);
+        for job in batch.drain(..) {
+            job.answer(&closed);
+        }
+    }
+}
+
 impl GroupCommit {
+    /// Starts the writer thread of a store whose connections come from `pool`.
+    ///
+    /// # Errors
+    /// When the thread cannot be started.
+    pub(crate) fn start(pool: Pool<Manager>) -> std::io::Result<Self> {
+        let (jobs, queue) = mpsc::channel();
+        let counts = Arc::new(Counts::default());
+        let thread = std::thread::Builder::new()
+            .name("sqlite-writer".to_owned())
+            .spawn({
+                let counts = counts.clone();
+                move || serve(&pool, &queue, &counts)
+            })?;
+        Ok(Self {
+            jobs: Some(jobs),
+            thread: Some(thread),
+            counts,
+        })
+    }
+
     /// Writes run and transactions they were committed (or rolled back) in, since start-up.
     pub(crate) fn counts(&self) -> (u64, u64) {
         (
-            self.writes.load(Ordering::Relaxed),
-            self.batches.load(Ordering::Relaxed),
+            self.counts.writes.load(Ordering::Relaxed),
+            self.counts.batches.load(Ordering::Relaxed),
         )
     }
 
-    /// Runs `work` in the current batch (opening one on a connection of `pool` when none is
-    /// open) inside its own savepoint, and returns once the batch is committed or rolled back.
-    pub(crate) fn write<T>(
-        &self,
-        pool: &Pool<Manager>,
-        work: impl FnOnce(&mut SqliteConnection) -> Work<T>,
-    ) -> Result<T, StoreError> {
-        self.queued.fetch_add(1, Ordering::SeqCst);
-        let mut turn = self.turn.lock();
-        self.queued.fetch_sub(1, Ordering::SeqCst);
-        if turn.is_none() {
-            let mut conn = pool.get().map_err(StoreError::internal)?;
-            AnsiTransactionManager::begin_transaction_sql(&mut *conn, "BEGIN IMMEDIATE")
-                .map_err(StoreError::internal)?;
-            *turn = Some(Batch {
-                conn,
-                writes: 0,
-                outcome: Arc::new(Outcome::default()),
-            });
-        }
-        let Some(batch) = turn.as_mut() else {
-            return Err(StoreError::internal(std::io::Error::other(
-                "no open batch after opening one",
-            )));
+    /// Queues `work` to the writer thread, which runs it in the current batch inside its own
+    /// savepoint, and returns once the batch is committed or rolled back.
+    pub(crate) fn write<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut SqliteConnection) -> Work<T> + Send + 'static,
+    {
+        let stopped = || failed("the writer thread has stopped".into());
+        let jobs = self.jobs.as_ref().ok_or_else(stopped)?;
+        let (reply, answer) = mpsc::sync_channel(1);
+        self.counts.queued.fetch_add(1, Ordering::SeqCst);
+        let job = Write {
+            work: Some(work),
+            outcome: None,
+            reply,
         };
-        let conn: &mut SqliteConnection = &mut batch.conn;
-        // Nested in the open transaction, diesel runs this in a savepoint.
-        let result = catch_unwind(AssertUnwindSafe(|| {
-            conn.transaction(|conn| work(conn))
-                .map_err(|failure: Failure| failure.0)
-        }));
-        batch.writes += 1;
-        self.writes.fetch_add(1, Ordering::Relaxed);
-        let outcome = batch.outcome.clone();
-        let panicked = result.is_err();
-        let last = panicked || batch.writes >= MAX_BATCH || self.queued.load(Ordering::SeqCst) == 0;
-        if last && let Some(mut batch) = turn.take() {
-            self.batches.fetch_add(1, Ordering::Relaxed);
-            // A panic may have left the savepoint open: the whole batch is rolled back.
-            outcome.close(close(&mut batch.conn, !panicked));
+        if jobs.send(Box::new(job)).is_err() {
+            self.counts.queued.fetch_sub(1, Ordering::SeqCst);
+            return Err(stopped());
         }
-        parking_lot::MutexGuard::unlock_fair(turn);
-        let closed = outcome.wait();
-        match result {
-            Err(panic) => resume_unwind(panic),
-            Ok(Err(error)) => Err(error),
-            Ok(Ok(value)) => closed.map(|()| value).map_err(|cause| {
-                StoreError::internal(std::io::Error::other(format!(
-                    "the write's batch did not commit: {cause}"
-                )))
-            }),
-        }
+        answer.recv().map_err(|_| stopped())?
     }
 }
 
@@ -208,33 +296,33 @@ mod tests {
         rows.into_iter().map(|r| r.x).collect()
     }
 
-    /// Waits until `n` writers are queued behind the one holding the turn.
+    /// Waits until `n` writes are queued behind the one the writer thread is running.
     fn until_queued(store: &SqliteStore, n: usize) {
-        while store.writer().queued.load(Ordering::SeqCst) < n {
+        while store.writer().counts.queued.load(Ordering::SeqCst) < n {
             std::thread::yield_now();
         }
     }
 
-    /// Three writers in one batch: the one that fails is undone alone, the others are committed
+    /// Three writes in one batch: the one that fails is undone alone, the others are committed
     /// together in one transaction, and each returns only after that commit.
     #[test]
     fn a_failed_write_is_undone_alone_and_the_batch_commits_once() {
         let (_dir, store) = store();
         let store = Arc::new(store);
+        let (started, running) = mpsc::channel::<()>();
         let (release, hold) = mpsc::channel::<()>();
         let first = {
             let store = store.clone();
             std::thread::spawn(move || {
-                store.write(|conn| {
+                store.write(move |conn| {
                     insert(conn, 1)?;
+                    started.send(()).unwrap();
                     hold.recv().unwrap();
                     Ok(())
                 })
             })
         };
-        while store.writer().counts() == (0, 0) && store.writer().turn.try_lock().is_some() {
-            std::thread::yield_now();
-        }
+        running.recv().unwrap();
         let failing = {
             let store = store.clone();
             std::thread::spawn(move || {
@@ -261,8 +349,52 @@ mod tests {
         assert_eq!(store.writer().counts(), (3, 1), "one transaction");
     }
 
+    /// A write that panics is answered with an error, its whole batch is rolled back and
+    /// answered so, and the writer thread goes on with the next batch.
+    #[test]
+    fn a_panicking_write_fails_its_batch_and_the_writer_goes_on() {
+        let (_dir, store) = store();
+        let store = Arc::new(store);
+        let (started, running) = mpsc::channel::<()>();
+        let (release, hold) = mpsc::channel::<()>();
+        let first = {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                store.write(move |conn| {
+                    insert(conn, 1)?;
+                    started.send(()).unwrap();
+                    hold.recv().unwrap();
+                    Ok(())
+                })
+            })
+        };
+        running.recv().unwrap();
+        let panicking = {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                store.write(|conn| -> Result<(), Failure> {
+                    insert(conn, 2)?;
+                    panic!("a bug in a write");
+                })
+            })
+        };
+        until_queued(&store, 1);
+        release.send(()).unwrap();
+        let first = first.join().unwrap().unwrap_err().to_string();
+        assert!(first.contains("did not commit"), "{first}");
+        let panicked = panicking.join().unwrap().unwrap_err().to_string();
+        assert!(panicked.contains("panicked"), "{panicked}");
+        assert_eq!(
+            stored(&store),
+            Vec::<i64>::new(),
+            "nothing of the batch stands"
+        );
+        store.write(|conn| insert(conn, 4)).unwrap();
+        assert_eq!(stored(&store), [4]);
+    }
+
     /// Many concurrent writers: every acknowledged write is stored, in fewer transactions than
-    /// writes, and the pool gets its connection back.
+    /// writes, and the writer thread gives its connection back to the pool between batches.
     #[test]
     fn concurrent_writes_are_all_stored() {
         let (_dir, store) = store();
@@ -272,7 +404,7 @@ mod tests {
                 let store = store.clone();
                 std::thread::spawn(move || {
                     for i in 0..50 {
-                        store.write(|conn| insert(conn, t * 1000 + i)).unwrap();
+                        store.write(move |conn| insert(conn, t * 1000 + i)).unwrap();
                     }
                 })
             })
@@ -284,7 +416,11 @@ mod tests {
         let (writes, batches) = store.writer().counts();
         assert_eq!(writes, 800);
         assert!(batches <= writes, "{batches} batches");
-        assert!(store.writer().turn.lock().is_none());
+        let pool = store.pool_for_tests().state();
+        assert_eq!(
+            pool.idle_connections, pool.connections,
+            "every connection back"
+        );
         store.write(|conn| insert(conn, -1)).unwrap();
         assert_eq!(stored(&store)[0], -1);
     }

@@ -90,10 +90,11 @@ pub struct SqliteStore {
     on_worker_threads: bool,
     /// The pragmas of every connection, for the worker threads' pool.
     pragmas: Pragmas,
-    /// The writers of this process: they share transactions and commits (see `group_commit`).
-    /// SQLite admits one writer at a time anyway; taking turns on a mutex hands the lock over at
-    /// once, where SQLite's busy handler would poll with sleeps of up to 100 ms. (`busy_timeout`
-    /// still covers writers of other processes, such as the CLI.)
+    /// The writer thread of this process: every write is queued to it, and the writes queued
+    /// together share a transaction and its commit (see `group_commit`). SQLite admits one
+    /// writer at a time anyway; one thread running them back to back never waits for SQLite's
+    /// busy handler, which polls with sleeps of up to 100 ms. (`busy_timeout` still covers
+    /// writers of other processes, such as the CLI.)
     writer: Arc<GroupCommit>,
     /// The database file, for health checks of its size.
     path: Arc<std::path::PathBuf>,
@@ -204,7 +205,7 @@ impl SqliteStore {
             .test_on_check_out(false)
             .connection_customizer(Box::new(pragmas))
             .build(Manager::new(path))?;
-        let writer = Arc::new(GroupCommit::default());
+        let writer = Arc::new(GroupCommit::start(pool.clone()).map_err(StorageError::Writer)?);
         spawn_checkpointer(pool.clone(), Arc::downgrade(&writer));
         Ok(Self {
             reads: pool.clone(),
@@ -302,20 +303,22 @@ impl SqliteStore {
         self.pool.get().map_err(StoreError::internal)
     }
 
-    /// Runs `work` in a `BEGIN IMMEDIATE` transaction, shared with the writes running at the same
-    /// time (group commit): it takes the write lock up front (waiting up to `busy_timeout` for
-    /// it), so a write never fails half-way on a lock upgrade; everything `work` wrote is rolled
-    /// back when it returns an error; and it returns only once its transaction has committed.
-    pub(crate) fn write<T>(
-        &self,
-        work: impl FnOnce(&mut SqliteConnection) -> Work<T>,
-    ) -> Result<T, StoreError> {
+    /// Runs `work` on the writer thread in a `BEGIN IMMEDIATE` transaction, shared with the
+    /// writes queued at the same time (group commit): the write lock is taken up front (waiting up
+    /// to `busy_timeout` for it), so a write never fails half-way on a lock upgrade; everything
+    /// `work` wrote is rolled back when it returns an error; and this returns only once its
+    /// transaction has committed. `work` owns what it writes: it runs on another thread.
+    pub(crate) fn write<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut SqliteConnection) -> Work<T> + Send + 'static,
+    {
         if self.on_worker_threads {
             return Err(StoreError::internal(std::io::Error::other(
                 "a write was started on an HTTP worker thread; writes run on the blocking pool",
             )));
         }
-        self.writer.write(&self.pool, work)
+        self.writer.write(work)
     }
 
     /// Runs `work` in one read transaction, so its queries see one snapshot.
@@ -390,13 +393,20 @@ mod tests {
             at: chrono::Utc::now(),
         };
         let (main, on_workers) = (store.repositories(), workers.repositories());
-        let created = main.boards.create(&new, &|_| Vec::new()).unwrap().value;
+        let created = main
+            .boards
+            .create(&new, Box::new(|_| Vec::new()))
+            .unwrap()
+            .value;
         let read = on_workers.boards.get(created.board.id).unwrap().unwrap();
         assert_eq!(read.board.name.as_str(), "Work");
         // Both connections of the worker threads' pool in use: a read still gets one.
         let (_a, _b) = (workers.reads.get().unwrap(), workers.reads.get().unwrap());
         assert_eq!(on_workers.boards.list().unwrap().len(), 1);
-        let refused = on_workers.boards.create(&new, &|_| Vec::new()).unwrap_err();
+        let refused = on_workers
+            .boards
+            .create(&new, Box::new(|_| Vec::new()))
+            .unwrap_err();
         assert!(refused.to_string().contains("worker thread"), "{refused}");
         assert_eq!(main.boards.list().unwrap().len(), 1, "nothing written");
         assert!(SqliteStore::for_worker_threads(&store, 0).is_err());

@@ -44,7 +44,8 @@ fn live(
 
 impl SessionStore for SqliteStore {
     fn create(&self, id: &SecretDigest, session: &DisplaySession) -> Result<(), StoreError> {
-        self.write(|conn| {
+        let (id, session) = (id.clone(), session.clone());
+        self.write(move |conn| {
             diesel::insert_into(display_sessions::table)
                 .values(SessionRow {
                     digest: id.as_str().to_owned(),
@@ -67,19 +68,21 @@ impl SessionStore for SqliteStore {
         username: &AssigneeName,
         now: Timestamp,
     ) -> Result<Option<DisplaySession>, StoreError> {
-        self.write(|conn| {
-            if live(conn, id, now)?.is_none() {
+        let (id, username) = (id.clone(), username.clone());
+        self.write(move |conn| {
+            if live(conn, &id, now)?.is_none() {
                 return Ok(None);
             }
             diesel::update(display_sessions::table.find(id.as_str()))
                 .set(display_sessions::username.eq(username.as_str()))
                 .execute(conn)?;
-            Ok(live(conn, id, now)?.map(DisplaySession::from))
+            Ok(live(conn, &id, now)?.map(DisplaySession::from))
         })
     }
 
     fn delete(&self, id: &SecretDigest) -> Result<bool, StoreError> {
-        self.write(|conn| {
+        let id = id.clone();
+        self.write(move |conn| {
             let removed =
                 diesel::delete(display_sessions::table.find(id.as_str())).execute(conn)?;
             Ok(removed > 0)
@@ -87,7 +90,7 @@ impl SessionStore for SqliteStore {
     }
 
     fn prune(&self, now: Timestamp) -> Result<u64, StoreError> {
-        self.write(|conn| {
+        self.write(move |conn| {
             let removed = diesel::delete(
                 display_sessions::table.filter(display_sessions::expires_at.le(to_db(now))),
             )

@@ -182,9 +182,10 @@ impl TicketRepository for SqliteStore {
         &self,
         new: &NewTicket,
         board_version: i64,
-        effects: &TicketEffects<'_>,
+        effects: TicketEffects,
     ) -> Result<Committed<Ticket>, StoreError> {
-        self.write(|conn| {
+        let new = new.clone();
+        self.write(move |conn| {
             check_board_version(conn, new.board_id, board_version)?;
             let position = column_position(conn, new.board_id.get(), new.current_column.as_str())?;
             let at = to_db(new.at);
@@ -222,8 +223,9 @@ impl TicketRepository for SqliteStore {
         board_version: Option<i64>,
         events: &[NewEvent],
     ) -> Result<Committed<Ticket>, StoreError> {
-        self.write(|conn| {
-            let ticket = apply_update(conn, update)?;
+        let (update, events) = (update.clone(), events.to_vec());
+        self.write(move |conn| {
+            let ticket = apply_update(conn, &update)?;
             if let Some(version) = board_version {
                 // The board moved on (or went away) since the change was decided.
                 check_board_version(conn, ticket.board_id, version).map_err(
@@ -234,7 +236,7 @@ impl TicketRepository for SqliteStore {
                 )?;
             }
             history::append(conn, &update.history)?;
-            let events = events::append(conn, events)?;
+            let events = events::append(conn, &events)?;
             Ok(Committed {
                 value: ticket,
                 events,
@@ -249,12 +251,13 @@ impl TicketRepository for SqliteStore {
                 events: Vec::new(),
             });
         }
-        self.write(|conn| {
+        let changes = changes.to_vec();
+        self.write(move |conn| {
             let mut tickets = Vec::with_capacity(changes.len());
             let mut committed = Vec::new();
             // The board rows cannot change under this transaction's write lock: one check each.
             let mut boards_checked: HashSet<(BoardId, i64)> = HashSet::new();
-            for change in changes {
+            for change in &changes {
                 let ticket = apply_update(conn, &change.update).map_err(stale)?;
                 if let Some(version) = change.board_version
                     && boards_checked.insert((ticket.board_id, version))
@@ -278,7 +281,8 @@ impl TicketRepository for SqliteStore {
         expected_version: i64,
         events: &[NewEvent],
     ) -> Result<Committed<()>, StoreError> {
-        self.write(|conn| {
+        let events = events.to_vec();
+        self.write(move |conn| {
             // Comments and history go with it (ON DELETE CASCADE).
             let removed = diesel::delete(
                 tickets::table
@@ -289,7 +293,7 @@ impl TicketRepository for SqliteStore {
             if removed == 0 {
                 return Err(missed(conn, id)?.into());
             }
-            let events = events::append(conn, events)?;
+            let events = events::append(conn, &events)?;
             Ok(Committed { value: (), events })
         })
     }

@@ -46,7 +46,8 @@ fn revoke(conn: &mut SqliteConnection, login: &str, at: Timestamp) -> Work<()> {
 
 impl TokenStore for SqliteStore {
     fn start_login(&self, user_id: UserId, first: &NewRefreshToken) -> Result<(), StoreError> {
-        self.write(|conn| {
+        let first = first.clone();
+        self.write(move |conn| {
             diesel::insert_into(logins::table)
                 .values((
                     logins::id.eq(first.login.as_str()),
@@ -54,7 +55,7 @@ impl TokenStore for SqliteStore {
                     logins::created_at.eq(to_db(first.issued_at)),
                 ))
                 .execute(conn)?;
-            insert_refresh(conn, first, first.login.as_str())
+            insert_refresh(conn, &first, first.login.as_str())
         })
     }
 
@@ -64,7 +65,8 @@ impl TokenStore for SqliteStore {
         next: &NewRefreshToken,
         now: Timestamp,
     ) -> Result<Rotation, StoreError> {
-        self.write(|conn| {
+        let (presented, next) = (presented.clone(), next.clone());
+        self.write(move |conn| {
             type Found = (
                 String,
                 NaiveDateTime,
@@ -101,7 +103,7 @@ impl TokenStore for SqliteStore {
             diesel::update(refresh_tokens::table.find(presented.as_str()))
                 .set(refresh_tokens::used_at.eq(to_db(now)))
                 .execute(conn)?;
-            insert_refresh(conn, next, &login)?;
+            insert_refresh(conn, &next, &login)?;
             Ok(Rotation::Rotated {
                 user_id,
                 login: LoginId::new(login),
@@ -110,7 +112,8 @@ impl TokenStore for SqliteStore {
     }
 
     fn revoke_login(&self, login: &LoginId, at: Timestamp) -> Result<(), StoreError> {
-        self.write(|conn| revoke(conn, login.as_str(), at))
+        let login = login.clone();
+        self.write(move |conn| revoke(conn, login.as_str(), at))
     }
 
     fn revoke_logins_of(
@@ -119,7 +122,7 @@ impl TokenStore for SqliteStore {
         keep: Option<LoginId>,
         at: Timestamp,
     ) -> Result<u64, StoreError> {
-        self.write(|conn| {
+        self.write(move |conn| {
             let kept = keep.as_ref().map_or("", LoginId::as_str);
             let revoked = diesel::update(
                 logins::table
@@ -134,10 +137,11 @@ impl TokenStore for SqliteStore {
     }
 
     fn revoke_access(&self, jti: &str, expires_at: Timestamp) -> Result<(), StoreError> {
-        self.write(|conn| {
+        let jti = jti.to_owned();
+        self.write(move |conn| {
             diesel::insert_into(revoked_access_tokens::table)
                 .values((
-                    revoked_access_tokens::jti.eq(jti),
+                    revoked_access_tokens::jti.eq(&jti),
                     revoked_access_tokens::expires_at.eq(to_db(expires_at)),
                 ))
                 .on_conflict(revoked_access_tokens::jti)
@@ -168,7 +172,7 @@ impl TokenStore for SqliteStore {
     }
 
     fn prune(&self, now: Timestamp) -> Result<u64, StoreError> {
-        self.write(|conn| {
+        self.write(move |conn| {
             let now = to_db(now);
             let tokens =
                 diesel::delete(refresh_tokens::table.filter(refresh_tokens::expires_at.le(now)))

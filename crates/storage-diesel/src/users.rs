@@ -170,7 +170,8 @@ impl UserRepository for SqliteStore {
     }
 
     fn create(&self, new: &NewUser) -> Result<User, StoreError> {
-        self.write(|conn| {
+        let new = new.clone();
+        self.write(move |conn| {
             let clash = taken(
                 conn,
                 Some(new.email.as_str()),
@@ -207,7 +208,8 @@ impl UserRepository for SqliteStore {
     }
 
     fn update(&self, id: UserId, changes: &UserChanges) -> Result<User, StoreError> {
-        self.write(|conn| {
+        let changes = changes.clone();
+        self.write(move |conn| {
             if load(conn, id.get())?.is_none() {
                 return Err(StoreError::NotFound.into());
             }

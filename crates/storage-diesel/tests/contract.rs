@@ -118,7 +118,7 @@ fn timestamps_round_trip_and_compare_across_precisions() {
     };
     let board = repos
         .boards
-        .create(&new, &|_| Vec::new())
+        .create(&new, Box::new(|_| Vec::new()))
         .unwrap()
         .value
         .board;
@@ -158,7 +158,7 @@ fn timestamps_round_trip_and_compare_across_precisions() {
         };
         let ticket = repos
             .tickets
-            .create(&new, board.version, &effects)
+            .create(&new, board.version, Box::new(effects))
             .unwrap()
             .value;
         let stored = repos.tickets.get(ticket.id).unwrap().unwrap();

@@ -291,7 +291,11 @@ pub fn board_delete_cascades_but_keeps_events(make: Factory<'_>) {
         author: "ann".into(),
         at: at(2),
     };
-    let comment = ok(repos.comments.create(&comment, &|_| Vec::new()), "comment").value;
+    let comment = ok(
+        repos.comments.create(&comment, Box::new(|_| Vec::new())),
+        "comment",
+    )
+    .value;
 
     let deleted = [event(doomed.id, EventKind::BoardDeleted, at(3))];
     let result = repos.boards.delete(doomed.id, doomed.version + 1, &deleted);

@@ -24,12 +24,12 @@ pub fn comments_oldest_first_create_and_delete(make: Factory<'_>) {
     let ops = board(&repos, "Ops", &["Todo"], at(0)).value.board;
     let task = ticket(&repos, &ops, "task", "Todo", 1.0, at(1));
     let other = ticket(&repos, &ops, "other", "Todo", 1.0, at(1));
-    let added = |c: &Comment| vec![event(ops.id, EventKind::CommentAdded, c.created_at)];
+    let added = move |c: &Comment| vec![event(ops.id, EventKind::CommentAdded, c.created_at)];
 
     let first = ok(
         repos
             .comments
-            .create(&new_comment(task.id, " first\n", 2), &added),
+            .create(&new_comment(task.id, " first\n", 2), Box::new(added)),
         "create",
     );
     assert_eq!(seqs(&first.events), [4]);
@@ -42,21 +42,21 @@ pub fn comments_oldest_first_create_and_delete(make: Factory<'_>) {
     let second = ok(
         repos
             .comments
-            .create(&new_comment(task.id, "second", 2), &added),
+            .create(&new_comment(task.id, "second", 2), Box::new(added)),
         "c",
     )
     .value;
     let third = ok(
         repos
             .comments
-            .create(&new_comment(task.id, "third ✓", 5), &added),
+            .create(&new_comment(task.id, "third ✓", 5), Box::new(added)),
         "c",
     )
     .value;
     ok(
         repos
             .comments
-            .create(&new_comment(other.id, "elsewhere", 3), &added),
+            .create(&new_comment(other.id, "elsewhere", 3), Box::new(added)),
         "c",
     );
 
@@ -69,9 +69,10 @@ pub fn comments_oldest_first_create_and_delete(make: Factory<'_>) {
     assert!(ok(repos.comments.get(CommentId::new(4242)), "get missing").is_none());
 
     let events_before = all_events(&repos, ops.id);
-    let missing = repos
-        .comments
-        .create(&new_comment(TicketId::new(4242), "lost", 6), &added);
+    let missing = repos.comments.create(
+        &new_comment(TicketId::new(4242), "lost", 6),
+        Box::new(added),
+    );
     assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
     assert_eq!(all_events(&repos, ops.id), events_before);
 

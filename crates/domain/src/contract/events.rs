@@ -37,8 +37,8 @@ pub fn event_seq_per_board_across_write_kinds(make: Factory<'_>) {
         author: "ann".into(),
         at: at(3),
     };
-    let added = |_: &Comment| vec![event(a.id, EventKind::CommentAdded, at(3))];
-    let comment = ok(repos.comments.create(&comment, &added), "comment");
+    let added = move |_: &Comment| vec![event(a.id, EventKind::CommentAdded, at(3))];
+    let comment = ok(repos.comments.create(&comment, Box::new(added)), "comment");
     assert_eq!(seqs(&comment.events), [4]);
     let deleted = [event(a.id, EventKind::CommentDeleted, at(4))];
     let removed = ok(

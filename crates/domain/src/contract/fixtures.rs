@@ -74,8 +74,8 @@ pub(super) fn board(
         columns: columns(names),
         at,
     };
-    let events = |b: &Board| vec![NewEvent::new(b.id, EventKind::BoardCreated, at, b, &[])];
-    ok(repos.boards.create(&new, &events), "create board")
+    let events = move |b: &Board| vec![NewEvent::new(b.id, EventKind::BoardCreated, at, b, &[])];
+    ok(repos.boards.create(&new, Box::new(events)), "create board")
 }
 
 /// The board as stored now.
@@ -102,7 +102,7 @@ pub(super) fn ticket(
         current_column: some(board.columns.find(column).cloned(), "column of the board"),
         at,
     };
-    let effects = |t: &Ticket| Effects {
+    let effects = move |t: &Ticket| Effects {
         history: NewTicket::history(t, &actor()),
         events: vec![NewEvent::new(
             t.board_id,
@@ -113,7 +113,7 @@ pub(super) fn ticket(
         )],
     };
     ok(
-        repos.tickets.create(&new, board.version, &effects),
+        repos.tickets.create(&new, board.version, Box::new(effects)),
         "create ticket",
     )
     .value

@@ -27,7 +27,10 @@ pub fn health_probe_and_inventory_count_everything(make: Factory<'_>) {
         author: "ann".into(),
         at: at(3),
     };
-    ok(repos.comments.create(&comment, &|_| Vec::new()), "comment");
+    ok(
+        repos.comments.create(&comment, Box::new(|_| Vec::new())),
+        "comment",
+    );
     user(&repos, "ann", Role::Agent);
     user(&repos, "bob", Role::Viewer);
 

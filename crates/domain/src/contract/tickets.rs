@@ -42,7 +42,7 @@ pub fn ticket_create_round_trips_with_effects(make: Factory<'_>) {
         current_column: column("Doing"),
         at: at(1),
     };
-    let effects = |t: &Ticket| Effects {
+    let effects = move |t: &Ticket| Effects {
         history: NewTicket::history(t, &actor()),
         events: vec![NewEvent::new(
             t.board_id,
@@ -52,7 +52,10 @@ pub fn ticket_create_round_trips_with_effects(make: Factory<'_>) {
             &[],
         )],
     };
-    let committed = ok(repos.tickets.create(&new, ops.version, &effects), "create");
+    let committed = ok(
+        repos.tickets.create(&new, ops.version, Box::new(effects)),
+        "create",
+    );
     let created = &committed.value;
     assert_eq!(created.title, new.title);
     assert_eq!(created.description, new.description);
@@ -114,15 +117,15 @@ pub fn ticket_create_checks_board_version(make: Factory<'_>) {
         current_column: column("Doing"),
         at: at(2),
     };
-    let effects = |t: &Ticket| Effects {
+    let effects = move |t: &Ticket| Effects {
         history: NewTicket::history(t, &actor()),
         events: vec![event(t.board_id, EventKind::TicketCreated, at(2))],
     };
-    let stale = repos.tickets.create(&new, ops.version, &effects);
+    let stale = repos.tickets.create(&new, ops.version, Box::new(effects));
     assert!(matches!(stale, Err(StoreError::Conflict)), "{stale:?}");
     let mut missing = new.clone();
     missing.board_id = crate::ids::BoardId::new(4242);
-    let result = repos.tickets.create(&missing, 1, &effects);
+    let result = repos.tickets.create(&missing, 1, Box::new(effects));
     assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
     assert_eq!(list(&repos, &TicketFilter::board(ops.id), None).1, 0);
     assert_eq!(seqs(&all_events(&repos, ops.id)), [1]);
@@ -251,11 +254,15 @@ pub fn ticket_delete_cascades_and_checks_version(make: Factory<'_>) {
         at: at(3),
     };
     ok(
-        repos.comments.create(&comment(doomed.id), &|_| Vec::new()),
+        repos
+            .comments
+            .create(&comment(doomed.id), Box::new(|_| Vec::new())),
         "comment",
     );
     ok(
-        repos.comments.create(&comment(kept.id), &|_| Vec::new()),
+        repos
+            .comments
+            .create(&comment(kept.id), Box::new(|_| Vec::new())),
         "comment",
     );
 

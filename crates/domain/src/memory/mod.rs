@@ -171,7 +171,7 @@ impl BoardRepository for MemoryStore {
     fn create(
         &self,
         new: &NewBoard,
-        events: &BoardEvents<'_>,
+        events: BoardEvents,
     ) -> Result<Committed<BoardView>, StoreError> {
         let mut state = self.lock();
         let board = Board {
@@ -306,7 +306,7 @@ impl TicketRepository for MemoryStore {
         &self,
         new: &NewTicket,
         board_version: i64,
-        effects: &TicketEffects<'_>,
+        effects: TicketEffects,
     ) -> Result<Committed<Ticket>, StoreError> {
         let mut state = self.lock();
         state.check_board_version(new.board_id, board_version)?;
@@ -430,7 +430,7 @@ impl CommentRepository for MemoryStore {
     fn create(
         &self,
         new: &NewComment,
-        events: &CommentEvents<'_>,
+        events: CommentEvents,
     ) -> Result<Committed<Comment>, StoreError> {
         let mut state = self.lock();
         if !state.tickets.contains_key(&new.ticket_id) {

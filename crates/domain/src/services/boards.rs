@@ -77,9 +77,11 @@ impl BoardService {
             columns: input.columns.clone().unwrap_or_else(Columns::defaults),
             at: self.clock.now(),
         };
-        Ok(self.boards.create(&new, &|board: &Board| {
-            vec![events::board_created(board, actor)]
-        })?)
+        let actor = actor.clone();
+        Ok(self.boards.create(
+            &new,
+            Box::new(move |board: &Board| vec![events::board_created(board, &actor)]),
+        )?)
     }
 
     /// Creates "My First Board" when the database holds no board; `None` when it holds one.
@@ -92,9 +94,10 @@ impl BoardService {
         }
         let actor = Actor::system();
         let new = NewBoard::first_board(self.clock.now());
-        Ok(Some(self.boards.create(&new, &|board: &Board| {
-            vec![events::board_created(board, &actor)]
-        })?))
+        Ok(Some(self.boards.create(
+            &new,
+            Box::new(move |board: &Board| vec![events::board_created(board, &actor)]),
+        )?))
     }
 
     /// Tickets in the columns of `board` that `columns` drops or re-spells.

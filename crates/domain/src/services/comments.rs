@@ -66,9 +66,10 @@ impl CommentService {
             at: self.clock.now(),
         };
         self.comments
-            .create(&new, &|comment: &Comment| {
-                vec![events::comment_added(comment, &ticket)]
-            })
+            .create(
+                &new,
+                Box::new(move |comment: &Comment| vec![events::comment_added(comment, &ticket)]),
+            )
             .map_err(missing("Ticket"))
     }
 

@@ -157,12 +157,13 @@ impl TicketService {
                 current_column: column,
                 at: self.clock.now(),
             };
-            let effects = |ticket: &Ticket| Effects {
-                history: NewTicket::history(ticket, actor),
-                events: vec![events::ticket_created(ticket, actor)],
+            let actor = actor.clone();
+            let effects = move |ticket: &Ticket| Effects {
+                history: NewTicket::history(ticket, &actor),
+                events: vec![events::ticket_created(ticket, &actor)],
             };
             self.tickets
-                .create(&new, board.version, &effects)
+                .create(&new, board.version, Box::new(effects))
                 .map_err(missing("Board"))
         })
     }

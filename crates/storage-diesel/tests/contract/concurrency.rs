@@ -48,7 +48,10 @@ fn create_ticket(
             &[],
         )],
     };
-    Ok(repos.tickets.create(&new, board.version, &effects)?.value)
+    Ok(repos
+        .tickets
+        .create(&new, board.version, Box::new(effects))?
+        .value)
 }
 
 #[derive(Debug, Default)]
@@ -122,7 +125,7 @@ fn concurrent_writers_commit_or_conflict_and_lose_nothing() {
     };
     let board = repos
         .boards
-        .create(&new, &|_| Vec::new())
+        .create(&new, Box::new(|_| Vec::new()))
         .unwrap()
         .value
         .board;
