@@ -15,15 +15,14 @@ use kanban_domain::{
     BoardId, HistoryEntry, HistoryField, NewHistory, StoreError, TicketId, Timestamp,
 };
 
-/// Appends history rows.
+/// Appends history rows, one prepared single-row insert each: Diesel runs a multi-row insert on
+/// SQLite as one insert per row anyway, inside a savepoint of its own, and prepares it afresh.
 pub(crate) fn append(conn: &mut SqliteConnection, rows: &[NewHistory]) -> Work<()> {
-    if rows.is_empty() {
-        return Ok(());
+    for row in rows {
+        diesel::insert_into(ticket_history::table)
+            .values(NewHistoryRow::of(row))
+            .execute(conn)?;
     }
-    let rows: Vec<NewHistoryRow<'_>> = rows.iter().map(NewHistoryRow::of).collect();
-    diesel::insert_into(ticket_history::table)
-        .values(&rows)
-        .execute(conn)?;
     Ok(())
 }
 

@@ -3,9 +3,10 @@
 //! Diesel's statement cache skips every `UPDATE`, every `ON CONFLICT … DO UPDATE` and every raw
 //! SQL statement, since some of them render different SQL for different values. The statements
 //! of the write path that render one fixed text (the ticket update, the event sequence upsert)
-//! are wrapped in [`Prepared`], which tells the cache they are safe to keep: the cache is keyed by
-//! the SQL text and the bind types, so a statement whose text did vary would only take one entry
-//! per text. Parsing and planning them on each write was a tenth of the writer's time.
+//! are wrapped in [`Prepared`], which tells the cache they are safe to keep. The cache finds such a
+//! statement by its type when the type has a static id, so the text must not depend on the
+//! values: only wrap statements of one fixed text. Parsing and planning them on each write was a
+//! tenth of the writer's time.
 
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sqlite::Sqlite;
@@ -36,10 +37,12 @@ impl<Q: QueryFragment<Sqlite>> QueryFragment<Sqlite> for Prepared<Q> {
     }
 }
 
-impl<Q> QueryId for Prepared<Q> {
-    // No static id: the cache keys the statement by its SQL text.
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
+impl<Q: QueryId> QueryId for Prepared<Q> {
+    // The statement's own static type id when it has one: the cache then finds it by that id,
+    // without rendering its SQL text on every execution (which is sound because the text is
+    // fixed); otherwise the cache keys it by its SQL text.
+    type QueryId = Prepared<Q::QueryId>;
+    const HAS_STATIC_QUERY_ID: bool = Q::HAS_STATIC_QUERY_ID;
 }
 
 impl<Q: Query> Query for Prepared<Q> {

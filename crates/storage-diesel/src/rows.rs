@@ -123,8 +123,10 @@ impl From<TicketRow> for Ticket {
     }
 }
 
+/// `None` inserts `NULL` rather than leaving the column out, so every insert has one SQL text,
+/// which Diesel keeps prepared (the same holds for the history rows).
 #[derive(Debug, Insertable)]
-#[diesel(table_name = tickets)]
+#[diesel(table_name = tickets, treat_none_as_default_value = false)]
 pub(crate) struct NewTicketRow<'a> {
     pub board_id: i64,
     pub title: &'a str,
@@ -231,7 +233,7 @@ impl From<HistoryRow> for HistoryEntry {
 }
 
 #[derive(Debug, Insertable)]
-#[diesel(table_name = ticket_history)]
+#[diesel(table_name = ticket_history, treat_none_as_default_value = false)]
 pub(crate) struct NewHistoryRow<'a> {
     pub ticket_id: i64,
     pub field_name: &'a str,
