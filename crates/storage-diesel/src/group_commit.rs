@@ -18,10 +18,8 @@
 //! writes levelled off near 7,500 a second with a quarter of the machine idle).
 
 use crate::error::{Failure, Work};
-use crate::pool::Manager;
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::prelude::*;
-use diesel::r2d2::Pool;
 use kanban_domain::StoreError;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -113,7 +111,7 @@ impl std::fmt::Debug for GroupCommit {
 
 impl Drop for GroupCommit {
     /// Ends the writer thread: nothing is queued (a caller waiting for an answer holds the
-    /// store), and the thread's connection goes back to the pool before the pool is dropped.
+    /// store), and the thread's connection is closed before this returns.
     fn drop(&mut self) {
         self.jobs = None;
         if let Some(thread) = self.thread.take() {
@@ -122,58 +120,55 @@ impl Drop for GroupCommit {
     }
 }
 
+/// Opens the writer's connection to the store's database, with the store's pragmas.
+pub(crate) type Connect = Box<dyn Fn() -> Result<SqliteConnection, String> + Send>;
+
 /// Ends the open transaction of `conn`: `COMMIT`, or `ROLLBACK` when `commit` is false or the
-/// commit failed.
-fn close(conn: &mut SqliteConnection, commit: bool) -> Result<(), String> {
+/// commit failed. `Err` with whether the connection is still usable (no transaction left open).
+fn close(conn: &mut SqliteConnection, commit: bool) -> Result<(), (String, bool)> {
     let committed = if commit {
         AnsiTransactionManager::commit_transaction(conn).map_err(|e| e.to_string())
     } else {
         Err("the batch was abandoned after a write panicked".to_owned())
     };
-    // A panicked write may have left its savepoint open: roll back every level. A connection
-    // left in a transaction or an error state is discarded by the pool.
-    while committed.is_err()
-        && AnsiTransactionManager::transaction_manager_status_mut(conn)
-            .transaction_depth()
-            .ok()
-            .flatten()
-            .is_some()
-    {
-        if AnsiTransactionManager::rollback_transaction(conn).is_err() {
-            break;
+    committed.map_err(|cause| {
+        // A panicked write may have left its savepoint open: roll back every level.
+        let open = |conn: &mut SqliteConnection| {
+            AnsiTransactionManager::transaction_manager_status_mut(conn)
+                .transaction_depth()
+                .map_or(true, |depth| depth.is_some())
+        };
+        while open(conn) {
+            if AnsiTransactionManager::rollback_transaction(conn).is_err() {
+                return (cause, false);
+            }
         }
-    }
-    committed
+        (cause, true)
+    })
 }
 
-/// Opens a transaction on a connection of `pool`, runs `first` and then every write queued
-/// behind it (up to [`MAX_BATCH`]) in it, and closes it; the writes run are put in `batch`.
+/// Opens a transaction on `conn`, runs `first` and then every write queued behind it (up to
+/// [`MAX_BATCH`]) in it, and closes it; the writes run are put in `batch`. `Err` with whether the
+/// connection is still usable.
 fn run_batch(
-    pool: &Pool<Manager>,
+    conn: &mut SqliteConnection,
     jobs: &mpsc::Receiver<Box<dyn Job>>,
     counts: &Counts,
     first: Box<dyn Job>,
     batch: &mut Vec<Box<dyn Job>>,
-) -> Result<(), String> {
+) -> Result<(), (String, bool)> {
     let mut job = first;
-    let mut conn = match pool.get() {
-        Ok(conn) => conn,
-        Err(error) => {
-            batch.push(job);
-            return Err(error.to_string());
-        }
-    };
-    if let Err(error) = AnsiTransactionManager::begin_transaction_sql(&mut *conn, "BEGIN IMMEDIATE")
-    {
+    if let Err(error) = AnsiTransactionManager::begin_transaction_sql(conn, "BEGIN IMMEDIATE") {
         batch.push(job);
-        return Err(error.to_string());
+        // A lock held too long by another process (`busy_timeout`) leaves nothing open.
+        return Err((error.to_string(), true));
     }
     loop {
-        let ran = job.run(&mut conn);
+        let ran = job.run(conn);
         counts.writes.fetch_add(1, Ordering::Relaxed);
         batch.push(job);
         if !ran {
-            return close(&mut conn, false);
+            return close(conn, false);
         }
         if batch.len() >= MAX_BATCH {
             break;
@@ -186,15 +181,37 @@ fn run_batch(
             Err(_) => break,
         }
     }
-    close(&mut conn, true)
+    close(conn, true)
 }
 
-/// The writer thread: one batch after another until the queue's sender is dropped.
-fn serve(pool: &Pool<Manager>, jobs: &mpsc::Receiver<Box<dyn Job>>, counts: &Counts) {
+/// The writer thread: one batch after another until the queue's sender is dropped. It keeps a
+/// connection of its own (opened for its first write, and again after one was left unusable), so
+/// a write never waits behind the reads for one of the pool's connections.
+fn serve(connect: &Connect, jobs: &mpsc::Receiver<Box<dyn Job>>, counts: &Counts) {
+    let mut conn: Option<SqliteConnection> = None;
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Ok(first) = jobs.recv() {
         counts.queued.fetch_sub(1, Ordering::SeqCst);
-        let closed = run_batch(pool, jobs, counts, first, &mut batch);
+        let opened = match conn.take() {
+            Some(open) => Ok(open),
+            None => connect(),
+        };
+        let closed = match opened {
+            Ok(mut open) => {
+                let closed = run_batch(&mut open, jobs, counts, first, &mut batch);
+                if closed
+                    .as_ref()
+                    .map_or_else(|(_, usable)| *usable, |()| true)
+                {
+                    conn = Some(open);
+                }
+                closed.map_err(|(cause, _)| cause)
+            }
+            Err(cause) => {
+                batch.push(first);
+                Err(format!("cannot open the writer's connection: {cause}"))
+            }
+        };
         counts.batches.fetch_add(1, Ordering::Relaxed);
         for job in batch.drain(..) {
             job.answer(&closed);
@@ -203,18 +220,18 @@ fn serve(pool: &Pool<Manager>, jobs: &mpsc::Receiver<Box<dyn Job>>, counts: &Cou
 }
 
 impl GroupCommit {
-    /// Starts the writer thread of a store whose connections come from `pool`.
+    /// Starts the writer thread of a store; `connect` opens its connection.
     ///
     /// # Errors
     /// When the thread cannot be started.
-    pub(crate) fn start(pool: Pool<Manager>) -> std::io::Result<Self> {
+    pub(crate) fn start(connect: Connect) -> std::io::Result<Self> {
         let (jobs, queue) = mpsc::channel();
         let counts = Arc::new(Counts::default());
         let thread = std::thread::Builder::new()
             .name("sqlite-writer".to_owned())
             .spawn({
                 let counts = counts.clone();
-                move || serve(&pool, &queue, &counts)
+                move || serve(&connect, &queue, &counts)
             })?;
         Ok(Self {
             jobs: Some(jobs),
@@ -394,7 +411,7 @@ mod tests {
     }
 
     /// Many concurrent writers: every acknowledged write is stored, in fewer transactions than
-    /// writes, and the writer thread gives its connection back to the pool between batches.
+    /// writes, and none of them took a connection of the pool.
     #[test]
     fn concurrent_writes_are_all_stored() {
         let (_dir, store) = store();
@@ -419,7 +436,7 @@ mod tests {
         let pool = store.pool_for_tests().state();
         assert_eq!(
             pool.idle_connections, pool.connections,
-            "every connection back"
+            "no pooled connection held"
         );
         store.write(|conn| insert(conn, -1)).unwrap();
         assert_eq!(stored(&store)[0], -1);

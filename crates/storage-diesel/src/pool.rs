@@ -205,7 +205,14 @@ impl SqliteStore {
             .test_on_check_out(false)
             .connection_customizer(Box::new(pragmas))
             .build(Manager::new(path))?;
-        let writer = Arc::new(GroupCommit::start(pool.clone()).map_err(StorageError::Writer)?);
+        let writer_path = path.to_owned();
+        let writer = GroupCommit::start(Box::new(move || {
+            let mut conn = SqliteConnection::establish(&writer_path).map_err(|e| e.to_string())?;
+            pragmas.apply(&mut conn).map_err(|e| e.to_string())?;
+            Ok(conn)
+        }))
+        .map_err(StorageError::Writer)?;
+        let writer = Arc::new(writer);
         spawn_checkpointer(pool.clone(), Arc::downgrade(&writer));
         Ok(Self {
             reads: pool.clone(),
