@@ -19,6 +19,7 @@ pub mod middleware;
 pub mod openapi;
 pub mod page_cache;
 pub mod routes;
+pub mod shared_probe;
 pub mod state;
 
 pub use auth::{

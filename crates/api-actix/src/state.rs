@@ -68,6 +68,8 @@ pub struct ApiState {
     pub moves: Arc<MoveMetrics>,
     /// Encoded pages of `GET /api/tickets`, kept until their board changes.
     pub pages: Arc<crate::page_cache::PageCache>,
+    /// The health probe running now, shared by the checks that arrive meanwhile.
+    pub probe: Arc<crate::shared_probe::SharedProbe>,
 }
 
 impl std::fmt::Debug for ApiState {
@@ -105,6 +107,7 @@ impl ApiState {
             memory: Arc::new(crate::memory::MemoryHistory::default()),
             moves: Arc::new(MoveMetrics::default()),
             pages: Arc::new(crate::page_cache::PageCache::default()),
+            probe: Arc::new(crate::shared_probe::SharedProbe::default()),
             metrics: Arc::new(Metrics::new()?),
         })
     }

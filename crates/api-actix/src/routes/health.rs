@@ -5,6 +5,7 @@ use crate::error::error_object;
 use crate::state::ApiState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
+use futures_util::FutureExt;
 use kanban_domain::ports::StorageHealth;
 use kanban_domain::time::format_timestamp;
 use serde_json::json;
@@ -23,18 +24,26 @@ pub(super) fn configure(routes: &mut Routes<'_>) {
     routes.resource("/api/status", |r| r.get(status));
 }
 
-/// One round trip to storage: its answer, or why not, and how long it took. Also used by the
-/// statistics health route.
+/// One round trip to storage (shared with the checks running at the same time, see
+/// `shared_probe`): its answer, or why not, and how long this check waited for it. Also used by
+/// the statistics health route.
 pub(super) async fn probe(state: &ApiState) -> (Result<StorageHealth, String>, Duration) {
     let started = Instant::now();
-    let health = state.services.repositories.health.clone();
-    let outcome = tokio::time::timeout(PATIENCE, web::block(move || health.probe())).await;
-    let result = match outcome {
-        Ok(Ok(Ok(health))) => Ok(health),
-        Ok(Ok(Err(error))) => Err(error.to_string()),
-        Ok(Err(error)) => Err(error.to_string()),
-        Err(_) => Err(format!("no answer within {} s", PATIENCE.as_secs())),
-    };
+    let result = state
+        .probe
+        .join_or_start(|| {
+            let health = state.services.repositories.health.clone();
+            async move {
+                match tokio::time::timeout(PATIENCE, web::block(move || health.probe())).await {
+                    Ok(Ok(Ok(health))) => Ok(health),
+                    Ok(Ok(Err(error))) => Err(error.to_string()),
+                    Ok(Err(error)) => Err(error.to_string()),
+                    Err(_) => Err(format!("no answer within {} s", PATIENCE.as_secs())),
+                }
+            }
+            .boxed()
+        })
+        .await;
     (result, started.elapsed())
 }
 
