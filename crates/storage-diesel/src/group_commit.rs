@@ -320,40 +320,45 @@ mod tests {
         }
     }
 
+    type Writing = std::thread::JoinHandle<Result<(), kanban_domain::StoreError>>;
+
+    /// Runs `work` as a write on a thread of its own.
+    fn spawn_write(
+        store: &Arc<SqliteStore>,
+        work: impl FnOnce(&mut SqliteConnection) -> Result<(), Failure> + Send + 'static,
+    ) -> Writing {
+        let store = store.clone();
+        std::thread::spawn(move || store.write(work))
+    }
+
+    /// A write of 1 that the writer thread is running now and that finishes once the returned
+    /// sender is told to: what the writes queued behind it wait for.
+    fn held_write(store: &Arc<SqliteStore>) -> (Writing, mpsc::Sender<()>) {
+        let (started, running) = mpsc::channel::<()>();
+        let (release, hold) = mpsc::channel::<()>();
+        let first = spawn_write(store, move |conn| {
+            insert(conn, 1)?;
+            started.send(()).unwrap();
+            hold.recv().unwrap();
+            Ok(())
+        });
+        running.recv().unwrap();
+        (first, release)
+    }
+
     /// Three writes in one batch: the one that fails is undone alone, the others are committed
     /// together in one transaction, and each returns only after that commit.
     #[test]
     fn a_failed_write_is_undone_alone_and_the_batch_commits_once() {
         let (_dir, store) = store();
         let store = Arc::new(store);
-        let (started, running) = mpsc::channel::<()>();
-        let (release, hold) = mpsc::channel::<()>();
-        let first = {
-            let store = store.clone();
-            std::thread::spawn(move || {
-                store.write(move |conn| {
-                    insert(conn, 1)?;
-                    started.send(()).unwrap();
-                    hold.recv().unwrap();
-                    Ok(())
-                })
-            })
-        };
-        running.recv().unwrap();
-        let failing = {
-            let store = store.clone();
-            std::thread::spawn(move || {
-                store.write(|conn| -> Result<(), Failure> {
-                    insert(conn, 2)?;
-                    Err(kanban_domain::StoreError::Conflict.into())
-                })
-            })
-        };
+        let (first, release) = held_write(&store);
+        let failing = spawn_write(&store, |conn| {
+            insert(conn, 2)?;
+            Err(kanban_domain::StoreError::Conflict.into())
+        });
         until_queued(&store, 1);
-        let third = {
-            let store = store.clone();
-            std::thread::spawn(move || store.write(|conn| insert(conn, 3)))
-        };
+        let third = spawn_write(&store, |conn| insert(conn, 3));
         until_queued(&store, 2);
         release.send(()).unwrap();
         assert!(first.join().unwrap().is_ok());
@@ -372,29 +377,11 @@ mod tests {
     fn a_panicking_write_fails_its_batch_and_the_writer_goes_on() {
         let (_dir, store) = store();
         let store = Arc::new(store);
-        let (started, running) = mpsc::channel::<()>();
-        let (release, hold) = mpsc::channel::<()>();
-        let first = {
-            let store = store.clone();
-            std::thread::spawn(move || {
-                store.write(move |conn| {
-                    insert(conn, 1)?;
-                    started.send(()).unwrap();
-                    hold.recv().unwrap();
-                    Ok(())
-                })
-            })
-        };
-        running.recv().unwrap();
-        let panicking = {
-            let store = store.clone();
-            std::thread::spawn(move || {
-                store.write(|conn| -> Result<(), Failure> {
-                    insert(conn, 2)?;
-                    panic!("a bug in a write");
-                })
-            })
-        };
+        let (first, release) = held_write(&store);
+        let panicking = spawn_write(&store, |conn| {
+            insert(conn, 2)?;
+            panic!("a bug in a write");
+        });
         until_queued(&store, 1);
         release.send(()).unwrap();
         let first = first.join().unwrap().unwrap_err().to_string();
