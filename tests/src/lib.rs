@@ -116,13 +116,14 @@ pub fn test_config() -> ApiConfig {
 /// The HTTP worker threads of a test server.
 const WORKERS: u32 = 4;
 
-/// The use cases on `backend`, and the same for the reads worker threads run themselves (for
-/// SQLite, over the store's worker-thread view, as the server does).
+/// The use cases on `backend`, the same for the reads worker threads run themselves and, for
+/// SQLite, for the write use cases its writer thread runs (over the store's worker-thread and
+/// writer-thread views, as the server does).
 fn services_on(
     backend: Backend,
     db: Option<&Path>,
     clock: Arc<dyn Clock>,
-) -> (Services, Services, Option<SqliteStore>) {
+) -> (Services, Services, Option<(SqliteStore, Services)>) {
     let crypto = real_crypto().expect("argon2 parameters");
     let policy = AccountPolicy::default();
     match (backend, db) {
@@ -135,8 +136,19 @@ fn services_on(
                 .expect("open the worker threads' connections");
             let services =
                 Services::new(store.repositories(), crypto.clone(), policy, clock.clone());
-            let on_workers = Services::new(workers.repositories(), crypto, policy, clock);
-            (services, on_workers, Some(store))
+            let on_workers = Services::new(
+                workers.repositories(),
+                crypto.clone(),
+                policy,
+                clock.clone(),
+            );
+            let on_writer = Services::new(
+                store.for_writer_thread().repositories(),
+                crypto,
+                policy,
+                clock,
+            );
+            (services, on_workers, Some((store, on_writer)))
         }
         _ => {
             let services =
@@ -222,10 +234,17 @@ impl TestApp {
         bootstrap: bool,
     ) -> Self {
         let db: Option<PathBuf> = dir.as_ref().map(|d| d.path().join("kanban.db"));
-        let (services, on_workers, store) = services_on(backend, db.as_deref(), clock);
-        let state = ApiState::build(services, live, config)
+        let (services, on_workers, sqlite) = services_on(backend, db.as_deref(), clock);
+        let mut state = ApiState::build(services, live, config)
             .expect("read the event log")
             .with_worker_services(on_workers);
+        let store = match sqlite {
+            Some((store, on_writer)) => {
+                state = state.with_write_queue(Arc::new(store.clone()), on_writer);
+                Some(store)
+            }
+            None => None,
+        };
         if bootstrap {
             create_account(&state, "admin", Role::Admin).await;
         }

@@ -7,9 +7,9 @@ use crate::drag_drop::MoveMetrics;
 use crate::error::ApiError;
 use crate::live::{LiveConfig, LiveHub};
 use crate::metrics::{Metrics, MetricsError};
-use kanban_domain::DomainError;
-use kanban_domain::ports::Committed;
+use kanban_domain::ports::{Committed, QueuedUseCase, WriteQueue};
 use kanban_domain::services::Services;
+use kanban_domain::{DomainError, StoreError};
 use std::sync::Arc;
 
 /// Settings of the HTTP layer.
@@ -70,6 +70,52 @@ pub struct ApiState {
     pub pages: Arc<crate::page_cache::PageCache>,
     /// The health probe running now, shared by the checks that arrive meanwhile.
     pub probe: Arc<crate::shared_probe::SharedProbe>,
+    /// Where write use cases run when the store runs them itself (see
+    /// [`ApiState::with_write_queue`]); on the blocking pool otherwise.
+    queued: Option<QueuedWrites>,
+}
+
+/// A store's queue of write use cases, and the use cases over its view for that queue.
+#[derive(Clone)]
+struct QueuedWrites {
+    queue: Arc<dyn WriteQueue>,
+    services: Arc<Services>,
+}
+
+/// A write use case on its way through a [`WriteQueue`], and the way back to its request.
+struct QueuedJob<F, T, E> {
+    use_case: Option<F>,
+    services: Arc<Services>,
+    outcome: Option<Result<Committed<T>, E>>,
+    reply: tokio::sync::oneshot::Sender<Result<Committed<T>, ApiError>>,
+}
+
+impl<F, T, E> QueuedUseCase for QueuedJob<F, T, E>
+where
+    F: FnOnce(&Services) -> Result<Committed<T>, E> + Send,
+    T: Send,
+    E: Into<ApiError> + Send,
+{
+    fn run(&mut self) -> bool {
+        let Some(use_case) = self.use_case.take() else {
+            return false;
+        };
+        let outcome = use_case(&self.services);
+        let succeeded = outcome.is_ok();
+        self.outcome = Some(outcome);
+        succeeded
+    }
+
+    fn answer(self: Box<Self>, closed: Result<(), StoreError>) {
+        let answer = match (self.outcome, closed) {
+            (Some(Err(error)), _) => Err(error.into()),
+            (Some(Ok(committed)), Ok(())) => Ok(committed),
+            (_, Err(error)) => Err(DomainError::from(error).into()),
+            (None, Ok(())) => Err(ApiError::internal("the write use case was not run")),
+        };
+        // A request that is gone (its client disconnected) needs no answer.
+        let _ = self.reply.send(answer);
+    }
 }
 
 impl std::fmt::Debug for ApiState {
@@ -109,6 +155,7 @@ impl ApiState {
             pages: Arc::new(crate::page_cache::PageCache::default()),
             probe: Arc::new(crate::shared_probe::SharedProbe::default()),
             metrics: Arc::new(Metrics::new()?),
+            queued: None,
         })
     }
 
@@ -133,6 +180,19 @@ impl ApiState {
     #[must_use]
     pub fn with_worker_services(mut self, services: Services) -> Self {
         self.worker_services = Arc::new(services);
+        self
+    }
+
+    /// Runs write use cases in `queue` (for SQLite, on the store's writer thread), over
+    /// `services`, which must be the use cases over the store's view for that queue (for SQLite,
+    /// `SqliteStore::for_writer_thread`). A request then waits for its write without holding a
+    /// thread of the blocking pool, and the write's reads see the writes committed with it.
+    #[must_use]
+    pub fn with_write_queue(mut self, queue: Arc<dyn WriteQueue>, services: Services) -> Self {
+        self.queued = Some(QueuedWrites {
+            queue,
+            services: Arc::new(services),
+        });
         self
     }
 
@@ -178,8 +238,9 @@ impl ApiState {
         }
     }
 
-    /// Runs a write use case on the blocking pool and, once it has committed, publishes its
-    /// events.
+    /// Runs a write use case (in the store's write queue when it has one, on the blocking pool
+    /// otherwise) and, once it has committed, publishes its events. Write use cases are short:
+    /// in the queue, every other write waits while one runs.
     pub async fn write<T, E>(
         &self,
         use_case: impl FnOnce(&Services) -> Result<Committed<T>, E> + Send + 'static,
@@ -188,7 +249,26 @@ impl ApiState {
         T: Send + 'static,
         E: Into<ApiError> + Send + 'static,
     {
-        let committed = self.read(use_case).await?;
+        let committed = match &self.queued {
+            Some(queued) => {
+                let (reply, answer) = tokio::sync::oneshot::channel();
+                let job = QueuedJob {
+                    use_case: Some(use_case),
+                    services: queued.services.clone(),
+                    outcome: None,
+                    reply,
+                };
+                queued
+                    .queue
+                    .queue(Box::new(job))
+                    .map_err(|e| ApiError::from(DomainError::from(e)))?;
+                // Dropped unanswered only when the store stopped running writes.
+                answer
+                    .await
+                    .map_err(|_| ApiError::internal("the store stopped before the write ran"))??
+            }
+            None => self.read(use_case).await?,
+        };
         if !committed.events.is_empty() {
             self.live.publish(&committed.events);
             self.metrics.count_events(&committed.events);

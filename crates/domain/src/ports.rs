@@ -421,6 +421,34 @@ pub trait HealthProbe: Send + Sync {
     fn inventory(&self) -> Result<Inventory, StoreError>;
 }
 
+/// A store that runs whole write use cases itself, one after another, each inside the
+/// transaction its writes are committed in (the SQLite store: on its writer thread, between the
+/// writes queued with it). Such a use case reads what the writes queued before it wrote, so it
+/// never loses a race to them, and its caller needs no thread of its own to wait on: it is
+/// answered once the transaction is closed.
+///
+/// A queued use case must use the repositories of the store's view for its queue (for SQLite,
+/// `SqliteStore::for_writer_thread`), must be short (every other write waits while it runs), and
+/// must not do slow work of its own such as hashing a password.
+pub trait WriteQueue: Send + Sync {
+    /// Queues `job`: the store runs it, keeps its writes when it succeeds, undoes them when it
+    /// fails or panics, and answers it once its transaction is closed.
+    ///
+    /// # Errors
+    /// When the store runs no more writes (it was shut down); `job` is dropped unanswered.
+    fn queue(&self, job: Box<dyn QueuedUseCase>) -> Result<(), StoreError>;
+}
+
+/// A write use case queued to a [`WriteQueue`], with the way back to its caller.
+pub trait QueuedUseCase: Send {
+    /// Runs the use case; true when it succeeded and its writes are to be kept.
+    fn run(&mut self) -> bool;
+
+    /// Its transaction is closed: `Ok` when committed, why not otherwise (a panic of
+    /// [`QueuedUseCase::run`] included). Only a committed success may be acknowledged.
+    fn answer(self: Box<Self>, closed: Result<(), StoreError>);
+}
+
 /// Every port an adapter provides, as the services take them.
 #[derive(Clone)]
 pub struct Repositories {

@@ -106,7 +106,19 @@ pub fn serve(args: &ServeArgs, env: &HashMap<String, String>) -> Result<(), RunE
     let services = Services::new(store.repositories(), crypto.clone(), policy, clock.clone());
     // Short reads run on the worker threads themselves, each with a connection of its own.
     let worker_store = store.for_worker_threads(u32::try_from(workers).unwrap_or(u32::MAX))?;
-    let worker_services = Services::new(worker_store.repositories(), crypto, policy, clock);
+    let worker_services = Services::new(
+        worker_store.repositories(),
+        crypto.clone(),
+        policy,
+        clock.clone(),
+    );
+    // Write use cases run whole on the writer thread, between the writes committed with them.
+    let writer_services = Services::new(
+        store.for_writer_thread().repositories(),
+        crypto,
+        policy,
+        clock,
+    );
     let api = ApiConfig {
         body_limit: settings.http.body_limit_bytes,
         memory_threshold_mb: settings.health.memory_threshold_mb,
@@ -142,7 +154,8 @@ pub fn serve(args: &ServeArgs, env: &HashMap<String, String>) -> Result<(), RunE
         "access control"
     );
     let state = ApiState::build(services, settings.live.to_config(), api)?
-        .with_worker_services(worker_services);
+        .with_worker_services(worker_services)
+        .with_write_queue(Arc::new(store.clone()), writer_services);
     let hub = state.live.clone();
     let event_log = state.services.repositories.events.clone();
     let retention = settings.events.clone();

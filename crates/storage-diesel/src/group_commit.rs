@@ -21,6 +21,8 @@ use crate::error::{Failure, Work};
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::prelude::*;
 use kanban_domain::StoreError;
+use kanban_domain::ports::QueuedUseCase;
+use std::cell::RefCell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -29,11 +31,37 @@ use std::sync::mpsc;
 /// The most writes one transaction holds: bounds how long the first write of a batch waits.
 const MAX_BATCH: usize = 64;
 
+/// The writer thread's connection, with its writer's identity.
+struct Held {
+    writer: u64,
+    conn: SqliteConnection,
+}
+
+thread_local! {
+    /// On a writer thread, its connection: the thread keeps it here (rather than in a local
+    /// variable) so that the use cases it runs (`QueuedUseCase`) reach it through the store's
+    /// writer-thread view, down in the repository methods they call. Empty on other threads.
+    static CONNECTION: RefCell<Option<Held>> = const { RefCell::new(None) };
+}
+
+/// Runs `work` on this thread's writer connection; `None` when this is not a writer thread
+/// with its connection open (or not the thread of writer `writer`, when given).
+fn on_connection<T>(
+    writer: Option<u64>,
+    work: impl FnOnce(&mut SqliteConnection) -> T,
+) -> Option<T> {
+    CONNECTION.with_borrow_mut(|held| match held {
+        Some(held) if writer.is_none_or(|w| w == held.writer) => Some(work(&mut held.conn)),
+        _ => None,
+    })
+}
+
 /// A write queued to the writer thread, with the way back to its caller.
 trait Job: Send {
     /// Runs the work in its own savepoint of the open transaction and keeps its outcome until
-    /// the batch is closed. False when the work panicked: its savepoint may still be open.
-    fn run(&mut self, conn: &mut SqliteConnection) -> bool;
+    /// the batch is closed. False when the batch must be abandoned (the work panicked: its
+    /// savepoint may still be open).
+    fn run(&mut self) -> bool;
 
     /// Answers the caller once the batch is closed: the work's own outcome when the batch
     /// committed (or when the work failed anyway), the batch's failure otherwise.
@@ -50,18 +78,26 @@ fn failed(message: String) -> StoreError {
     StoreError::internal(std::io::Error::other(message))
 }
 
+/// A writer thread whose connection is gone: never, while it runs a batch.
+fn no_connection() -> StoreError {
+    failed("the writer thread has no open connection".into())
+}
+
 impl<T, F> Job for Write<T, F>
 where
     T: Send,
     F: FnOnce(&mut SqliteConnection) -> Work<T> + Send,
 {
-    fn run(&mut self, conn: &mut SqliteConnection) -> bool {
+    fn run(&mut self) -> bool {
         let Some(work) = self.work.take() else {
             return true;
         };
         // Nested in the open transaction, diesel runs this in a savepoint.
         let outcome = catch_unwind(AssertUnwindSafe(|| {
-            conn.transaction(work).map_err(|failure: Failure| failure.0)
+            on_connection(None, |conn| {
+                conn.transaction(work).map_err(|failure: Failure| failure.0)
+            })
+            .unwrap_or_else(|| Err(no_connection()))
         }));
         let panicked = outcome.is_err();
         self.outcome = Some(outcome.unwrap_or_else(|_| Err(failed("the write panicked".into()))));
@@ -83,6 +119,55 @@ where
     }
 }
 
+/// A whole use case queued to the writer thread (`WriteQueue`): it runs in a savepoint of its
+/// own, reading and writing through the writer-thread view of the store, which finds this
+/// thread's connection.
+struct UseCase {
+    job: Box<dyn QueuedUseCase>,
+    /// Why it did not run, when its savepoint could not be opened.
+    refused: Option<String>,
+}
+
+impl Job for UseCase {
+    fn run(&mut self) -> bool {
+        let begin = |conn: &mut SqliteConnection| AnsiTransactionManager::begin_transaction(conn);
+        match on_connection(None, begin) {
+            Some(Ok(())) => {}
+            Some(Err(error)) => {
+                self.refused = Some(error.to_string());
+                return true;
+            }
+            None => {
+                self.refused = Some(no_connection().to_string());
+                return true;
+            }
+        }
+        let Ok(succeeded) = catch_unwind(AssertUnwindSafe(|| self.job.run())) else {
+            self.refused = Some("the use case panicked".into());
+            return false;
+        };
+        // Released into the batch when it succeeded, rolled back alone when it failed; should
+        // either fail, the savepoint may be open still: the batch is abandoned.
+        let closed = on_connection(None, |conn| {
+            if succeeded {
+                AnsiTransactionManager::commit_transaction(conn)
+            } else {
+                AnsiTransactionManager::rollback_transaction(conn)
+            }
+        });
+        matches!(closed, Some(Ok(())))
+    }
+
+    fn answer(self: Box<Self>, closed: &Result<(), String>) {
+        let closed = match (self.refused, closed) {
+            (Some(cause), _) => Err(failed(format!("the use case's write failed: {cause}"))),
+            (None, Ok(())) => Ok(()),
+            (None, Err(cause)) => Err(failed(format!("the write's batch did not commit: {cause}"))),
+        };
+        self.job.answer(closed);
+    }
+}
+
 /// What the writer thread has done, for metrics and tests.
 #[derive(Debug, Default)]
 struct Counts {
@@ -93,12 +178,17 @@ struct Counts {
     batches: AtomicU64,
 }
 
+/// The identity of the next writer thread started.
+static NEXT_WRITER: AtomicU64 = AtomicU64::new(1);
+
 /// The writer thread of one store, and its queue.
 pub(crate) struct GroupCommit {
     /// The queue; `None` once dropped, which ends the thread.
     jobs: Option<mpsc::Sender<Box<dyn Job>>>,
     thread: Option<std::thread::JoinHandle<()>>,
     counts: Arc<Counts>,
+    /// Which writer this is, to tell its connection from another store's.
+    id: u64,
 }
 
 impl std::fmt::Debug for GroupCommit {
@@ -111,10 +201,14 @@ impl std::fmt::Debug for GroupCommit {
 
 impl Drop for GroupCommit {
     /// Ends the writer thread: nothing is queued (a caller waiting for an answer holds the
-    /// store), and the thread's connection is closed before this returns.
+    /// store), and the thread's connection is closed before this returns. Dropped on the writer
+    /// thread itself (by a queued use case holding the last handle of the store), it cannot wait
+    /// for itself: the thread ends once it has answered that use case.
     fn drop(&mut self) {
         self.jobs = None;
-        if let Some(thread) = self.thread.take() {
+        if let Some(thread) = self.thread.take()
+            && thread.thread().id() != std::thread::current().id()
+        {
             let _ = thread.join();
         }
     }
@@ -129,7 +223,10 @@ fn close(conn: &mut SqliteConnection, commit: bool) -> Result<(), (String, bool)
     let committed = if commit {
         AnsiTransactionManager::commit_transaction(conn).map_err(|e| e.to_string())
     } else {
-        Err("the batch was abandoned after a write panicked".to_owned())
+        Err(
+            "the batch was abandoned: one of its writes panicked or left its savepoint open"
+                .to_owned(),
+        )
     };
     committed.map_err(|cause| {
         // A panicked write may have left its savepoint open: roll back every level.
@@ -147,28 +244,39 @@ fn close(conn: &mut SqliteConnection, commit: bool) -> Result<(), (String, bool)
     })
 }
 
-/// Opens a transaction on `conn`, runs `first` and then every write queued behind it (up to
-/// [`MAX_BATCH`]) in it, and closes it; the writes run are put in `batch`. `Err` with whether the
-/// connection is still usable.
+/// Opens a transaction on this thread's connection, runs `first` and then every write queued
+/// behind it (up to [`MAX_BATCH`]) in it, and closes it; the writes run are put in `batch`. `Err`
+/// with whether the connection is still usable.
 fn run_batch(
-    conn: &mut SqliteConnection,
     jobs: &mpsc::Receiver<Box<dyn Job>>,
     counts: &Counts,
     first: Box<dyn Job>,
     batch: &mut Vec<Box<dyn Job>>,
 ) -> Result<(), (String, bool)> {
     let mut job = first;
-    if let Err(error) = AnsiTransactionManager::begin_transaction_sql(conn, "BEGIN IMMEDIATE") {
-        batch.push(job);
+    let begin = |conn: &mut SqliteConnection| {
+        AnsiTransactionManager::begin_transaction_sql(conn, "BEGIN IMMEDIATE")
+    };
+    match on_connection(None, begin) {
+        Some(Ok(())) => {}
         // A lock held too long by another process (`busy_timeout`) leaves nothing open.
-        return Err((error.to_string(), true));
+        Some(Err(error)) => {
+            batch.push(job);
+            return Err((error.to_string(), true));
+        }
+        None => {
+            batch.push(job);
+            return Err((no_connection().to_string(), false));
+        }
     }
+    let mut commit = true;
     loop {
-        let ran = job.run(conn);
+        let ran = job.run();
         counts.writes.fetch_add(1, Ordering::Relaxed);
         batch.push(job);
         if !ran {
-            return close(conn, false);
+            commit = false;
+            break;
         }
         if batch.len() >= MAX_BATCH {
             break;
@@ -181,32 +289,33 @@ fn run_batch(
             Err(_) => break,
         }
     }
-    close(conn, true)
+    on_connection(None, |conn| close(conn, commit))
+        .unwrap_or_else(|| Err((no_connection().to_string(), false)))
 }
 
 /// The writer thread: one batch after another until the queue's sender is dropped. It keeps a
 /// connection of its own (opened for its first write, and again after one was left unusable), so
 /// a write never waits behind the reads for one of the pool's connections.
-fn serve(connect: &Connect, jobs: &mpsc::Receiver<Box<dyn Job>>, counts: &Counts) {
-    let mut conn: Option<SqliteConnection> = None;
+fn serve(id: u64, connect: &Connect, jobs: &mpsc::Receiver<Box<dyn Job>>, counts: &Counts) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Ok(first) = jobs.recv() {
         counts.queued.fetch_sub(1, Ordering::SeqCst);
-        let opened = match conn.take() {
-            Some(open) => Ok(open),
-            None => connect(),
-        };
-        let closed = match opened {
-            Ok(mut open) => {
-                let closed = run_batch(&mut open, jobs, counts, first, &mut batch);
-                if closed
-                    .as_ref()
-                    .map_or_else(|(_, usable)| *usable, |()| true)
-                {
-                    conn = Some(open);
-                }
-                closed.map_err(|(cause, _)| cause)
+        let open = CONNECTION.with_borrow_mut(|held| {
+            if held.is_none() {
+                *held = Some(Held {
+                    writer: id,
+                    conn: connect()?,
+                });
             }
+            Ok::<(), String>(())
+        });
+        let closed = match open {
+            Ok(()) => run_batch(jobs, counts, first, &mut batch).map_err(|(cause, usable)| {
+                if !usable {
+                    CONNECTION.take();
+                }
+                cause
+            }),
             Err(cause) => {
                 batch.push(first);
                 Err(format!("cannot open the writer's connection: {cause}"))
@@ -217,6 +326,7 @@ fn serve(connect: &Connect, jobs: &mpsc::Receiver<Box<dyn Job>>, counts: &Counts
             job.answer(&closed);
         }
     }
+    CONNECTION.take();
 }
 
 impl GroupCommit {
@@ -227,16 +337,18 @@ impl GroupCommit {
     pub(crate) fn start(connect: Connect) -> std::io::Result<Self> {
         let (jobs, queue) = mpsc::channel();
         let counts = Arc::new(Counts::default());
+        let id = NEXT_WRITER.fetch_add(1, Ordering::Relaxed);
         let thread = std::thread::Builder::new()
             .name("sqlite-writer".to_owned())
             .spawn({
                 let counts = counts.clone();
-                move || serve(&connect, &queue, &counts)
+                move || serve(id, &connect, &queue, &counts)
             })?;
         Ok(Self {
             jobs: Some(jobs),
             thread: Some(thread),
             counts,
+            id,
         })
     }
 
@@ -248,6 +360,16 @@ impl GroupCommit {
         )
     }
 
+    fn send(&self, job: Box<dyn Job>) -> Result<(), StoreError> {
+        let stopped = || failed("the writer thread has stopped".into());
+        let jobs = self.jobs.as_ref().ok_or_else(stopped)?;
+        self.counts.queued.fetch_add(1, Ordering::SeqCst);
+        jobs.send(job).map_err(|_| {
+            self.counts.queued.fetch_sub(1, Ordering::SeqCst);
+            stopped()
+        })
+    }
+
     /// Queues `work` to the writer thread, which runs it in the current batch inside its own
     /// savepoint, and returns once the batch is committed or rolled back.
     pub(crate) fn write<T, F>(&self, work: F) -> Result<T, StoreError>
@@ -255,20 +377,30 @@ impl GroupCommit {
         T: Send + 'static,
         F: FnOnce(&mut SqliteConnection) -> Work<T> + Send + 'static,
     {
-        let stopped = || failed("the writer thread has stopped".into());
-        let jobs = self.jobs.as_ref().ok_or_else(stopped)?;
         let (reply, answer) = mpsc::sync_channel(1);
-        self.counts.queued.fetch_add(1, Ordering::SeqCst);
-        let job = Write {
+        self.send(Box::new(Write {
             work: Some(work),
             outcome: None,
             reply,
-        };
-        if jobs.send(Box::new(job)).is_err() {
-            self.counts.queued.fetch_sub(1, Ordering::SeqCst);
-            return Err(stopped());
-        }
-        answer.recv().map_err(|_| stopped())?
+        }))?;
+        answer
+            .recv()
+            .map_err(|_| failed("the writer thread has stopped".into()))?
+    }
+
+    /// Queues a whole use case to the writer thread, which runs it in the current batch inside
+    /// its own savepoint and answers it once the batch is committed or rolled back.
+    pub(crate) fn queue(&self, job: Box<dyn QueuedUseCase>) -> Result<(), StoreError> {
+        self.send(Box::new(UseCase { job, refused: None }))
+    }
+
+    /// Runs `work` on this writer's connection, in the batch open now: only on this writer's
+    /// thread, from a use case it runs. `None` anywhere else.
+    pub(crate) fn on_this_thread<T>(
+        &self,
+        work: impl FnOnce(&mut SqliteConnection) -> T,
+    ) -> Option<T> {
+        on_connection(Some(self.id), work)
     }
 }
 
@@ -279,6 +411,7 @@ mod tests {
     use diesel::connection::SimpleConnection;
     use diesel::prelude::*;
     use diesel::sql_types::BigInt;
+    use kanban_domain::ports::{QueuedUseCase, WriteQueue};
     use std::sync::Arc;
     use std::sync::atomic::Ordering;
     use std::sync::mpsc;
@@ -301,12 +434,13 @@ mod tests {
         Ok(())
     }
 
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = BigInt)]
+        x: i64,
+    }
+
     fn stored(store: &SqliteStore) -> Vec<i64> {
-        #[derive(QueryableByName)]
-        struct Row {
-            #[diesel(sql_type = BigInt)]
-            x: i64,
-        }
         let rows: Vec<Row> = diesel::sql_query("SELECT x FROM t ORDER BY x")
             .load(&mut store.conn().unwrap())
             .unwrap();
@@ -393,6 +527,119 @@ mod tests {
             Vec::<i64>::new(),
             "nothing of the batch stands"
         );
+        store.write(|conn| insert(conn, 4)).unwrap();
+        assert_eq!(stored(&store), [4]);
+    }
+
+    /// A use case queued for tests: runs `body`, reports how its transaction closed.
+    struct TestUseCase<F> {
+        body: Option<F>,
+        closed: mpsc::Sender<Result<(), String>>,
+    }
+
+    impl<F: FnOnce() -> bool + Send> QueuedUseCase for TestUseCase<F> {
+        fn run(&mut self) -> bool {
+            self.body.take().is_some_and(|body| body())
+        }
+
+        fn answer(self: Box<Self>, closed: Result<(), kanban_domain::StoreError>) {
+            self.closed.send(closed.map_err(|e| e.to_string())).unwrap();
+        }
+    }
+
+    fn queue_use_case(
+        store: &SqliteStore,
+        body: impl FnOnce() -> bool + Send + 'static,
+    ) -> mpsc::Receiver<Result<(), String>> {
+        let (closed, answer) = mpsc::channel();
+        store
+            .queue(Box::new(TestUseCase {
+                body: Some(body),
+                closed,
+            }))
+            .unwrap();
+        answer
+    }
+
+    /// Whole use cases on the writer thread, through its view of the store: each reads what the
+    /// writes queued before it wrote in the same open batch, one that fails is undone alone, and
+    /// all are answered once the batch has committed.
+    #[test]
+    fn queued_use_cases_see_their_batch_and_a_failed_one_is_undone_alone() {
+        let (_dir, store) = store();
+        let store = Arc::new(store);
+        let view = store.for_writer_thread();
+        let read_all = |view: &SqliteStore| {
+            view.read(|conn| {
+                let rows: Vec<i64> = diesel::sql_query("SELECT x FROM t ORDER BY x")
+                    .load::<Row>(conn)?
+                    .into_iter()
+                    .map(|r| r.x)
+                    .collect();
+                Ok(rows)
+            })
+        };
+        let (first, release) = held_write(&store);
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let adds = queue_use_case(&store, {
+            let (view, seen) = (view.clone(), seen.clone());
+            move || {
+                seen.lock().unwrap().push(read_all(&view).unwrap());
+                view.write(|conn| insert(conn, 2)).is_ok()
+            }
+        });
+        let fails = queue_use_case(&store, {
+            let view = view.clone();
+            move || {
+                view.write(|conn| insert(conn, 3)).unwrap();
+                false
+            }
+        });
+        let reads = queue_use_case(&store, {
+            let (view, seen) = (view.clone(), seen.clone());
+            move || {
+                seen.lock().unwrap().push(read_all(&view).unwrap());
+                true
+            }
+        });
+        until_queued(&store, 3);
+        assert!(
+            adds.try_recv().is_err(),
+            "not answered before its batch closed"
+        );
+        release.send(()).unwrap();
+        first.join().unwrap().unwrap();
+        for answer in [adds, fails, reads] {
+            assert_eq!(answer.recv().unwrap(), Ok(()));
+        }
+        assert_eq!(*seen.lock().unwrap(), [vec![1], vec![1, 2]]);
+        assert_eq!(stored(&store), [1, 2]);
+        assert_eq!(store.writer().counts(), (4, 1), "one transaction");
+        // Anywhere but on the writer thread, the view refuses to read or write.
+        let refused = read_all(&view).unwrap_err().to_string();
+        assert!(refused.contains("another thread"), "{refused}");
+        assert!(view.write(|conn| insert(conn, 9)).is_err());
+        assert_eq!(stored(&store), [1, 2]);
+    }
+
+    /// A queued use case that panics is answered with an error, its batch is rolled back, and
+    /// the writer thread goes on.
+    #[test]
+    fn a_panicking_use_case_fails_its_batch_and_the_writer_goes_on() {
+        let (_dir, store) = store();
+        let store = Arc::new(store);
+        let view = store.for_writer_thread();
+        let (first, release) = held_write(&store);
+        let panics = queue_use_case(&store, move || {
+            view.write(|conn| insert(conn, 2)).unwrap();
+            panic!("a bug in a use case");
+        });
+        until_queued(&store, 1);
+        release.send(()).unwrap();
+        assert!(first.join().unwrap().is_err());
+        let answer = panics.recv().unwrap().unwrap_err();
+        assert!(answer.contains("panicked"), "{answer}");
+        assert_eq!(stored(&store), Vec::<i64>::new());
         store.write(|conn| insert(conn, 4)).unwrap();
         assert_eq!(stored(&store), [4]);
     }

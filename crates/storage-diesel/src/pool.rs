@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use kanban_domain::StoreError;
-use kanban_domain::ports::Repositories;
+use kanban_domain::ports::{QueuedUseCase, Repositories, WriteQueue};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -79,6 +79,18 @@ struct Checkpoint {
     checkpointed: i32,
 }
 
+/// Which threads a handle of the store is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    /// Any thread that may wait: reads take a pooled connection, writes wait for their batch.
+    Anywhere,
+    /// The HTTP worker threads ([`SqliteStore::for_worker_threads`]): reads only.
+    WorkerThreads,
+    /// The use cases the writer thread runs ([`SqliteStore::for_writer_thread`]): reads and
+    /// writes on its connection, inside its open batch.
+    WriterThread,
+}
+
 /// The SQLite store: a pool of connections to one database file, implementing every port.
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -86,8 +98,8 @@ pub struct SqliteStore {
     /// Where reads take their connection: `pool`, or, for the store of the HTTP worker threads
     /// ([`SqliteStore::for_worker_threads`]), a pool of one connection per worker thread.
     reads: Pool<Manager>,
-    /// This store is the worker threads' one: it only reads.
-    on_worker_threads: bool,
+    /// Which threads use this handle, and so where its reads and writes run.
+    place: Place,
     /// The pragmas of every connection, for the worker threads' pool.
     pragmas: Pragmas,
     /// The writer thread of this process: every write is queued to it, and the writes queued
@@ -217,7 +229,7 @@ impl SqliteStore {
         Ok(Self {
             reads: pool.clone(),
             pool,
-            on_worker_threads: false,
+            place: Place::Anywhere,
             pragmas,
             writer,
             path: Arc::new(std::path::PathBuf::from(path)),
@@ -247,9 +259,21 @@ impl SqliteStore {
             .build(Manager::new(path))?;
         Ok(Self {
             reads,
-            on_worker_threads: true,
+            place: Place::WorkerThreads,
             ..self.clone()
         })
+    }
+
+    /// The same database for whole write use cases run on the writer thread (see
+    /// [`WriteQueue`]): their reads and writes run on the writer's connection, inside the batch
+    /// open at the time, so they see the writes queued before them. Used on any other thread,
+    /// every read and write of this view fails.
+    #[must_use]
+    pub fn for_writer_thread(&self) -> Self {
+        Self {
+            place: Place::WriterThread,
+            ..self.clone()
+        }
     }
 
     /// Runs the embedded migrations not yet applied; returns how many ran.
@@ -320,12 +344,28 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&mut SqliteConnection) -> Work<T> + Send + 'static,
     {
-        if self.on_worker_threads {
-            return Err(StoreError::internal(std::io::Error::other(
+        match self.place {
+            Place::Anywhere => self.writer.write(work),
+            Place::WorkerThreads => Err(StoreError::internal(std::io::Error::other(
                 "a write was started on an HTTP worker thread; writes run on the blocking pool",
-            )));
+            ))),
+            // Nested in the open batch, diesel runs this in a savepoint.
+            Place::WriterThread => self.on_writer_thread(|conn| {
+                conn.transaction(work).map_err(|failure: Failure| failure.0)
+            }),
         }
-        self.writer.write(work)
+    }
+
+    /// Runs `work` on the writer thread's connection: this must be that thread.
+    fn on_writer_thread<T>(
+        &self,
+        work: impl FnOnce(&mut SqliteConnection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.writer.on_this_thread(work).unwrap_or_else(|| {
+            Err(StoreError::internal(std::io::Error::other(
+                "the writer thread's view of the store was used on another thread",
+            )))
+        })
     }
 
     /// Runs `work` in one read transaction, so its queries see one snapshot.
@@ -333,6 +373,10 @@ impl SqliteStore {
         &self,
         work: impl FnOnce(&mut SqliteConnection) -> Work<T>,
     ) -> Result<T, StoreError> {
+        if self.place == Place::WriterThread {
+            // Inside the writer's open transaction already.
+            return self.on_writer_thread(|conn| work(conn).map_err(|failure: Failure| failure.0));
+        }
         let mut conn = self.read_connection()?;
         let conn: &mut SqliteConnection = &mut conn;
         conn.transaction(work).map_err(|failure: Failure| failure.0)
@@ -345,6 +389,9 @@ impl SqliteStore {
         &self,
         work: impl FnOnce(&mut SqliteConnection) -> Work<T>,
     ) -> Result<T, StoreError> {
+        if self.place == Place::WriterThread {
+            return self.on_writer_thread(|conn| work(conn).map_err(|failure: Failure| failure.0));
+        }
         let mut conn = self.read_connection()?;
         work(&mut conn).map_err(|failure: Failure| failure.0)
     }
@@ -354,6 +401,14 @@ impl SqliteStore {
             Some(conn) => Ok(conn),
             None => self.conn(),
         }
+    }
+}
+
+/// Whole write use cases run on the writer thread, between the writes queued with them: the
+/// caller waits for no thread (see `group_commit`).
+impl WriteQueue for SqliteStore {
+    fn queue(&self, job: Box<dyn QueuedUseCase>) -> Result<(), StoreError> {
+        self.writer.queue(job)
     }
 }
 
