@@ -43,6 +43,8 @@ impl Default for StoreOptions {
 /// to WAL waits for a concurrent opener instead of failing. `temp_store = MEMORY` keeps the
 /// journal of a write's savepoint (group commit runs each write in one) in memory: by default it
 /// spills to a temporary file past 64 KiB, and its `pwrite` calls were 15 % of the writer's time.
+/// `journal_size_limit` truncates the write-ahead log to [`WAL_SIZE_LIMIT`] when it starts over,
+/// so the disk space a burst of writes took is given back.
 #[derive(Debug, Clone, Copy)]
 struct Pragmas {
     busy_timeout: Duration,
@@ -56,8 +58,10 @@ impl Pragmas {
              PRAGMA synchronous = NORMAL;
              PRAGMA foreign_keys = ON;
              PRAGMA wal_autocheckpoint = 0;
+             PRAGMA journal_size_limit = {};
              PRAGMA temp_store = MEMORY;",
-            self.busy_timeout.as_millis()
+            self.busy_timeout.as_millis(),
+            WAL_SIZE_LIMIT
         ))
     }
 }
@@ -131,27 +135,55 @@ pub fn database_path(database_url: &str) -> &str {
         .unwrap_or(database_url)
 }
 
-/// How often the background checkpointer copies the write-ahead log into the database file.
-const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+/// What the write-ahead log is cut back to when it starts over (bytes).
+const WAL_SIZE_LIMIT: u64 = 64 * 1024 * 1024;
+
+/// How often the background checkpointer copies the write-ahead log into the database file: the
+/// log grows by what is committed meanwhile (at most about 40 MB under a stream of single writes,
+/// whose commits write 60 KB each).
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
+/// A log this long after a background checkpoint (4 MiB of frames) is not starting over on its
+/// own: the writer thread is asked to finish the checkpoint.
+const LONG_LOG_FRAMES: i32 = 1_000;
+
+/// One round of the background checkpointer: a `PASSIVE` checkpoint, which never waits for
+/// readers or writers. When the log it found was long, it goes again at once (copying what was
+/// appended meanwhile, much less) and then asks the writer thread to finish it between two
+/// batches (see `group_commit::finish_checkpoint`), so that what is left for the writer, with the
+/// log's `fsync`, is what was appended since then.
+pub(crate) fn checkpoint_round(pool: &Pool<Manager>, writer: &GroupCommit) {
+    let Ok(mut conn) = pool.get() else {
+        return;
+    };
+    let mut checkpoint = || {
+        diesel::sql_query("PRAGMA wal_checkpoint(PASSIVE)")
+            .get_result::<Checkpoint>(&mut conn)
+            .inspect_err(|error| tracing::warn!(%error, "background WAL checkpoint failed"))
+    };
+    if let Ok(outcome) = checkpoint()
+        && outcome.log >= LONG_LOG_FRAMES
+        && checkpoint().is_ok()
+    {
+        writer.finish_checkpoint();
+    }
+}
 
 /// Checkpoints the WAL in the background, so no request pays for it. SQLite's automatic
 /// checkpoint (turned off on pooled connections) would run inside whichever commit crossed 1,000
-/// pages, copying and syncing the database file before that request could answer. A `PASSIVE`
-/// checkpoint never waits for readers or writers. The thread ends within a second of the last
-/// handle of the store being dropped (`alive` then no longer upgrades).
+/// pages, copying and syncing the database file before that request could answer. The thread
+/// ends within [`CHECKPOINT_EVERY`] of the last handle of the store being dropped (`alive` then
+/// no longer upgrades).
 fn spawn_checkpointer(pool: Pool<Manager>, alive: std::sync::Weak<GroupCommit>) {
     let spawned = std::thread::Builder::new()
         .name("wal-checkpoint".to_owned())
         .spawn(move || {
             loop {
                 std::thread::sleep(CHECKPOINT_EVERY);
-                if alive.upgrade().is_none() {
+                let Some(writer) = alive.upgrade() else {
                     return;
-                }
-                let Ok(mut conn) = pool.get() else { continue };
-                if let Err(error) = conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE);") {
-                    tracing::warn!(%error, "background WAL checkpoint failed");
-                }
+                };
+                checkpoint_round(&pool, &writer);
             }
         });
     if let Err(error) = spawned {
@@ -499,6 +531,7 @@ mod tests {
         assert_eq!(pragma("synchronous"), "1", "NORMAL");
         assert_eq!(pragma("busy_timeout"), "5000");
         assert_eq!(pragma("temp_store"), "2", "MEMORY");
+        assert_eq!(pragma("journal_size_limit"), "67108864", "64 MiB");
     }
 
     /// The bundled SQLite is built with the options of `.cargo/config.toml` (`LIBSQLITE3_FLAGS`).
