@@ -14,6 +14,8 @@ use kanban_domain::{BoardId, Event, EventKind, NewEvent, StoreError, Timestamp};
 /// Appends `new` to the log, numbering each event after the last sequence number its board ever
 /// had (kept in `event_sequences`, so numbers are never reused, even after pruning).
 pub(crate) fn append(conn: &mut SqliteConnection, new: &[NewEvent]) -> Work<Vec<Event>> {
+    enum NextSeq {}
+    enum InsertEvent {}
     let mut committed = Vec::with_capacity(new.len());
     for event in new {
         let board_id = event.board_id.get();
@@ -26,7 +28,7 @@ pub(crate) fn append(conn: &mut SqliteConnection, new: &[NewEvent]) -> Work<Vec<
             .do_update()
             .set(event_sequences::last_seq.eq(event_sequences::last_seq + 1))
             .returning(event_sequences::last_seq)
-            .keep_prepared()
+            .keep_prepared_as::<NextSeq>()
             .get_result(conn)?;
         let payload = serde_json::to_string(&event.data)?;
         diesel::insert_into(events::table)
@@ -37,6 +39,7 @@ pub(crate) fn append(conn: &mut SqliteConnection, new: &[NewEvent]) -> Work<Vec<
                 payload: &payload,
                 created_at: to_db(event.at),
             })
+            .keep_prepared_as::<InsertEvent>()
             .execute(conn)?;
         committed.push(Event {
             event: event.kind,

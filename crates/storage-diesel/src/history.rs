@@ -3,6 +3,7 @@
 
 use crate::error::Work;
 use crate::pool::SqliteStore;
+use crate::prepared::KeepPrepared;
 use crate::rows::{HistoryRow, NewHistoryRow, to_db};
 use crate::schema::{ticket_history, tickets};
 use diesel::prelude::*;
@@ -18,9 +19,11 @@ use kanban_domain::{
 /// Appends history rows, one prepared single-row insert each: Diesel runs a multi-row insert on
 /// SQLite as one insert per row anyway, inside a savepoint of its own, and prepares it afresh.
 pub(crate) fn append(conn: &mut SqliteConnection, rows: &[NewHistory]) -> Work<()> {
+    enum InsertHistory {}
     for row in rows {
         diesel::insert_into(ticket_history::table)
             .values(NewHistoryRow::of(row))
+            .keep_prepared_as::<InsertHistory>()
             .execute(conn)?;
     }
     Ok(())

@@ -39,6 +39,7 @@ pub(crate) fn apply_update(conn: &mut SqliteConnection, update: &TicketUpdate) -
         update.ticket.board_id.get(),
         update.ticket.current_column.as_str(),
     )?;
+    enum UpdateTicket {}
     let row = diesel::update(
         tickets::table
             .filter(tickets::id.eq(id.get()))
@@ -49,7 +50,7 @@ pub(crate) fn apply_update(conn: &mut SqliteConnection, update: &TicketUpdate) -
         tickets::column_position.eq(position),
     ))
     .returning(TicketRow::as_returning())
-    .keep_prepared()
+    .keep_prepared_as::<UpdateTicket>()
     .get_result(conn)
     .optional()?;
     match row {
@@ -189,6 +190,7 @@ impl TicketRepository for SqliteStore {
             check_board_version(conn, new.board_id, board_version)?;
             let position = column_position(conn, new.board_id.get(), new.current_column.as_str())?;
             let at = to_db(new.at);
+            enum InsertTicket {}
             let ticket: Ticket = diesel::insert_into(tickets::table)
                 .values(NewTicketRow {
                     board_id: new.board_id.get(),
@@ -205,6 +207,7 @@ impl TicketRepository for SqliteStore {
                     column_position: position,
                 })
                 .returning(TicketRow::as_returning())
+                .keep_prepared_as::<InsertTicket>()
                 .get_result(conn)?
                 .into();
             let effects = effects(&ticket);
