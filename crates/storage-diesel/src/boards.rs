@@ -192,7 +192,7 @@ impl BoardRepository for SqliteStore {
                 .get_result(conn)?;
             write_columns(conn, row.id, &new.columns)?;
             let board = row.into_board(new.columns.names());
-            let events = events::append(conn, &events(&board))?;
+            let events = events::append(conn, events(&board))?;
             Ok(Committed {
                 value: BoardView {
                     board,
@@ -254,7 +254,7 @@ impl BoardRepository for SqliteStore {
                     return Err(StoreError::Conflict.into());
                 }
             }
-            let events = events::append(conn, &events)?;
+            let events = events::append(conn, events)?;
             let board: Board = row.into_board(update.board.columns.names());
             let ticket_count = ticket_count(conn, id.get())?;
             Ok(Committed {
@@ -290,7 +290,7 @@ impl BoardRepository for SqliteStore {
                 }
                 .into());
             }
-            let events = events::append(conn, &events)?;
+            let events = events::append(conn, events)?;
             Ok(Committed { value: (), events })
         })
     }

@@ -63,7 +63,7 @@ impl CommentRepository for SqliteStore {
                 .returning(CommentRow::as_returning())
                 .get_result(conn)?
                 .into();
-            let events = events::append(conn, &events(&comment))?;
+            let events = events::append(conn, events(&comment))?;
             Ok(Committed {
                 value: comment,
                 events,
@@ -78,7 +78,7 @@ impl CommentRepository for SqliteStore {
             if removed == 0 {
                 return Err(StoreError::NotFound.into());
             }
-            let events = events::append(conn, &events)?;
+            let events = events::append(conn, events)?;
             Ok(Committed { value: (), events })
         })
     }

@@ -12,8 +12,9 @@ use kanban_domain::ports::EventLog;
 use kanban_domain::{BoardId, Event, EventKind, NewEvent, StoreError, Timestamp};
 
 /// Appends `new` to the log, numbering each event after the last sequence number its board ever
-/// had (kept in `event_sequences`, so numbers are never reused, even after pruning).
-pub(crate) fn append(conn: &mut SqliteConnection, new: &[NewEvent]) -> Work<Vec<Event>> {
+/// had (kept in `event_sequences`, so numbers are never reused, even after pruning). The events
+/// are taken, so their data moves into the committed events instead of being copied.
+pub(crate) fn append(conn: &mut SqliteConnection, new: Vec<NewEvent>) -> Work<Vec<Event>> {
     enum NextSeq {}
     enum InsertEvent {}
     let mut committed = Vec::with_capacity(new.len());
@@ -46,7 +47,7 @@ pub(crate) fn append(conn: &mut SqliteConnection, new: &[NewEvent]) -> Work<Vec<
             board_id: event.board_id,
             seq,
             timestamp: event.at,
-            data: event.data.clone(),
+            data: event.data,
         });
     }
     Ok(committed)

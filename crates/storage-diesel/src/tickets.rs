@@ -212,7 +212,7 @@ impl TicketRepository for SqliteStore {
                 .into();
             let effects = effects(&ticket);
             history::append(conn, &effects.history)?;
-            let events = events::append(conn, &effects.events)?;
+            let events = events::append(conn, effects.events)?;
             Ok(Committed {
                 value: ticket,
                 events,
@@ -239,7 +239,7 @@ impl TicketRepository for SqliteStore {
                 )?;
             }
             history::append(conn, &update.history)?;
-            let events = events::append(conn, &events)?;
+            let events = events::append(conn, events)?;
             Ok(Committed {
                 value: ticket,
                 events,
@@ -260,7 +260,7 @@ impl TicketRepository for SqliteStore {
             let mut committed = Vec::new();
             // The board rows cannot change under this transaction's write lock: one check each.
             let mut boards_checked: HashSet<(BoardId, i64)> = HashSet::new();
-            for change in &changes {
+            for change in changes {
                 let ticket = apply_update(conn, &change.update).map_err(stale)?;
                 if let Some(version) = change.board_version
                     && boards_checked.insert((ticket.board_id, version))
@@ -268,7 +268,7 @@ impl TicketRepository for SqliteStore {
                     check_board_version(conn, ticket.board_id, version).map_err(stale)?;
                 }
                 history::append(conn, &change.update.history)?;
-                committed.extend(events::append(conn, &change.events)?);
+                committed.extend(events::append(conn, change.events)?);
                 tickets.push(ticket);
             }
             Ok(Committed {
@@ -296,7 +296,7 @@ impl TicketRepository for SqliteStore {
             if removed == 0 {
                 return Err(missed(conn, id)?.into());
             }
-            let events = events::append(conn, &events)?;
+            let events = events::append(conn, events)?;
             Ok(Committed { value: (), events })
         })
     }
