@@ -109,7 +109,7 @@ pub fn start(
 ) -> Result<Server, StartError> {
     if let Some(committed) = state.services.boards.ensure_first_board()? {
         tracing::info!(board_id = %committed.value.board.id, "created the first board");
-        state.live.publish(&committed.events);
+        state.live.publish(committed.events);
     }
     let memory = state.memory.clone();
     tokio::spawn(async move {

@@ -270,8 +270,8 @@ impl ApiState {
             None => self.read(use_case).await?,
         };
         if !committed.events.is_empty() {
-            self.live.publish(&committed.events);
             self.metrics.count_events(&committed.events);
+            self.live.publish(committed.events);
         }
         Ok(committed.value)
     }

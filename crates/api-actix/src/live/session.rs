@@ -236,7 +236,7 @@ impl Connection {
             return Ok(());
         }
         *last = event.seq;
-        self.send(event.frame.clone()).await
+        self.send(event.frame()).await
     }
 
     async fn on_message(&mut self, message: AggregatedMessage) -> Result<(), Stop> {
@@ -380,11 +380,12 @@ impl Connection {
                 .await
                 .map_err(|_| Stop::replay_failed())?
                 .map_err(|_| Stop::replay_failed())?;
-            for event in &batch {
-                self.deliver(&LiveEvent::of(event)).await?;
+            let complete = batch.len() < REPLAY_BATCH as usize;
+            for event in batch {
                 after = event.seq;
+                self.deliver(&LiveEvent::of(event)).await?;
             }
-            if batch.len() < REPLAY_BATCH as usize {
+            if complete {
                 return Ok(());
             }
         }
