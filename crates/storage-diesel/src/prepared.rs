@@ -12,9 +12,17 @@
 //! tells the cache they are safe to keep and names them by a marker type of their own: one
 //! uninhabited `enum` declared at the one call site. The cache then finds the statement by that
 //! type, without rendering anything.
+//!
+//! An `UPDATE` run with Diesel's `execute` is never kept all the same: `execute` passes the
+//! statement by reference, and a reference asks the statement itself whether it may be kept,
+//! which an `UPDATE` always denies. [`execute_prepared`] runs a statement wrapped in [`Affecting`]
+//! through the path of a query instead, which keeps it, and reads the count of changed rows
+//! with SQLite's `changes()`. (With `RETURNING`, an `UPDATE` is kept, but SQLite gathers the
+//! returned rows in a temporary B-tree opened and freed on every execution.)
 
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sqlite::Sqlite;
+use diesel::sql_types::Integer;
+use diesel::sqlite::{Sqlite, SqliteConnection};
 use diesel::{QueryResult, RunQueryDsl};
 use std::marker::PhantomData;
 
@@ -56,3 +64,60 @@ impl<Q: Query, Id> Query for PreparedAs<Q, Id> {
 }
 
 impl<Q, Id, Conn> RunQueryDsl<Conn> for PreparedAs<Q, Id> {}
+
+/// A statement of one fixed SQL text that returns no rows, kept prepared and found in the cache
+/// by `Id` like [`PreparedAs`], to be run by [`execute_prepared`].
+#[derive(Debug)]
+pub(crate) struct Affecting<Q, Id>(Q, PhantomData<Id>);
+
+/// `.affecting::<Id>()` on any statement that returns no rows.
+pub(crate) trait KeepAffecting: Sized {
+    /// As [`KeepPrepared::keep_prepared_as`], for a statement that returns no rows (an `UPDATE`
+    /// without `RETURNING`), to be run by [`execute_prepared`].
+    fn affecting<Id: 'static>(self) -> Affecting<Self, Id> {
+        Affecting(self, PhantomData)
+    }
+}
+
+impl<Q> KeepAffecting for Q {}
+
+impl<Q: QueryFragment<Sqlite>, Id> QueryFragment<Sqlite> for Affecting<Q, Id> {
+    fn walk_ast<'b>(&'b self, pass: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        self.0.walk_ast(pass)
+    }
+
+    fn is_safe_to_cache_prepared(&self, _backend: &Sqlite) -> QueryResult<bool> {
+        Ok(true)
+    }
+}
+
+impl<Q, Id: 'static> QueryId for Affecting<Q, Id> {
+    type QueryId = Id;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+/// Run as a query so that Diesel keeps it prepared; it yields no rows.
+impl<Q, Id> Query for Affecting<Q, Id> {
+    type SqlType = Integer;
+}
+
+impl<Q, Id, Conn> RunQueryDsl<Conn> for Affecting<Q, Id> {}
+
+diesel::define_sql_function! {
+    /// SQLite's count of the rows the connection's last `INSERT`, `UPDATE` or `DELETE` changed.
+    fn changes() -> Integer;
+}
+
+/// Runs `statement` (kept prepared) and returns how many rows it changed.
+pub(crate) fn execute_prepared<Q, Id>(
+    conn: &mut SqliteConnection,
+    statement: Affecting<Q, Id>,
+) -> QueryResult<usize>
+where
+    Q: QueryFragment<Sqlite>,
+    Id: 'static,
+{
+    let _none: Vec<i32> = statement.load(conn)?;
+    let changed = diesel::select(changes()).get_result::<i32>(conn)?;
+    Ok(usize::try_from(changed).unwrap_or_default())
+}

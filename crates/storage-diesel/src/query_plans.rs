@@ -16,7 +16,7 @@ static STATEMENTS: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
 static CACHED: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
 
 /// The beginnings of the statements every ticket read and write runs: each must be kept prepared.
-const HOT: [&str; 7] = [
+const HOT: [&str; 8] = [
     // A ticket by id (`.first()`: `LIMIT ?`).
     "SELECT `tickets`.`id`, `tickets`.`board_id`, `tickets`.`title`, `tickets`.`description`, `tickets`.`acceptance_criteria`, `tickets`.`priority`, `tickets`.`assignee`, `tickets`.`current_column`, `tickets`.`created_at`, `tickets`.`updated_at`, `tickets`.`column_entered_at`, `tickets`.`version` FROM `tickets` WHERE (`tickets`.`id` = ?)",
     // A page of a board.
@@ -25,6 +25,8 @@ const HOT: [&str; 7] = [
     "SELECT `boards`.`id`, `boards`.`name`, `boards`.`description`, `boards`.`created_at`, `boards`.`updated_at`, `boards`.`version`, `board_columns`.`name` FROM (`boards` LEFT OUTER JOIN `board_columns`",
     "INSERT INTO `tickets`",
     "UPDATE `tickets` SET `title` = ?",
+    // How many rows the ticket update changed (it is run as a query, see `prepared`).
+    "SELECT changes()",
     "INSERT INTO `event_sequences`",
     "INSERT INTO `ticket_history`",
 ];

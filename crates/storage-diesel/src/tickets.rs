@@ -4,7 +4,7 @@ use crate::boards::check_board_version;
 use crate::comments::ticket_exists;
 use crate::error::{Failure, Work};
 use crate::pool::SqliteStore;
-use crate::prepared::KeepPrepared;
+use crate::prepared::{KeepAffecting, KeepPrepared, execute_prepared};
 use crate::rows::{NewTicketRow, TicketChanges, TicketRow, to_db};
 use crate::schema::{board_columns, tickets};
 use crate::{events, history};
@@ -29,7 +29,9 @@ fn missed(conn: &mut SqliteConnection, id: TicketId) -> Work<StoreError> {
 }
 
 /// Writes a decided ticket change if the ticket is still at `update.expected_version`; its
-/// history rows are the caller's to append.
+/// history rows are the caller's to append. The stored row is then `update.ticket` itself: every
+/// column is set from it, the others are its id, board and creation, and each value is stored as
+/// it is, so nothing is read back (see `prepared` on why not `RETURNING`).
 ///
 /// `NotFound` when the ticket is gone, `Conflict` when its version moved.
 pub(crate) fn apply_update(conn: &mut SqliteConnection, update: &TicketUpdate) -> Work<Ticket> {
@@ -40,7 +42,7 @@ pub(crate) fn apply_update(conn: &mut SqliteConnection, update: &TicketUpdate) -
         update.ticket.current_column.as_str(),
     )?;
     enum UpdateTicket {}
-    let row = diesel::update(
+    let update_row = diesel::update(
         tickets::table
             .filter(tickets::id.eq(id.get()))
             .filter(tickets::version.eq(update.expected_version)),
@@ -49,13 +51,10 @@ pub(crate) fn apply_update(conn: &mut SqliteConnection, update: &TicketUpdate) -
         TicketChanges::of(&update.ticket),
         tickets::column_position.eq(position),
     ))
-    .returning(TicketRow::as_returning())
-    .keep_prepared_as::<UpdateTicket>()
-    .get_result(conn)
-    .optional()?;
-    match row {
-        Some(row) => Ok(row.into()),
-        None => Err(missed(conn, id)?.into()),
+    .affecting::<UpdateTicket>();
+    match execute_prepared(conn, update_row)? {
+        1 => Ok(update.ticket.clone()),
+        _ => Err(missed(conn, id)?.into()),
     }
 }
 

@@ -440,7 +440,10 @@ mod tests {
         let sent: serde_json::Value = serde_json::from_str(&frame).unwrap();
         assert_eq!(sent, serde_json::to_value(&published).unwrap());
         assert_eq!(sent["seq"], 1);
-        assert!(std::ptr::eq(frame.as_ptr(), b.frame().as_ptr()), "one serialisation");
+        assert!(
+            std::ptr::eq(frame.as_ptr(), b.frame().as_ptr()),
+            "one serialisation"
+        );
     }
 
     #[test]
