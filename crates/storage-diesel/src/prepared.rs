@@ -15,7 +15,7 @@
 //!
 //! An `UPDATE` run with Diesel's `execute` is never kept all the same: `execute` passes the
 //! statement by reference, and a reference asks the statement itself whether it may be kept,
-//! which an `UPDATE` always denies. [`execute_prepared`] runs a statement wrapped in [`Affecting`]
+//! which an `UPDATE` always denies. [`execute_prepared`] runs a statement marked `.affecting()`
 //! through the path of a query instead, which keeps it, and reads the count of changed rows
 //! with SQLite's `changes()`. (With `RETURNING`, an `UPDATE` is kept, but SQLite gathers the
 //! returned rows in a temporary B-tree opened and freed on every execution.)
@@ -27,11 +27,20 @@ use diesel::{QueryResult, RunQueryDsl};
 use std::marker::PhantomData;
 
 /// A statement of one fixed SQL text, kept prepared between executions and found in the cache
-/// by the type `Id`.
+/// by the type `Id`. `Rows` says what it yields: its own rows ([`Returned`]), or none
+/// ([`Affecting`], run by [`execute_prepared`]).
 #[derive(Debug)]
-pub(crate) struct PreparedAs<Q, Id>(Q, PhantomData<Id>);
+pub(crate) struct PreparedAs<Q, Id, Rows = Returned>(Q, PhantomData<(Id, Rows)>);
 
-/// `.keep_prepared_as::<Id>()` on any statement.
+/// A kept statement yields the rows it returns.
+#[derive(Debug)]
+pub(crate) enum Returned {}
+
+/// A kept statement returns no rows; it is run for the rows it changes.
+#[derive(Debug)]
+pub(crate) enum Affecting {}
+
+/// `.keep_prepared_as::<Id>()` and `.affecting::<Id>()` on any statement.
 pub(crate) trait KeepPrepared: Sized {
     /// Marks this statement as safe to keep prepared, found in the cache by the type `Id`: a
     /// type used for this statement alone (an `enum Id {}` declared where the statement is
@@ -40,11 +49,17 @@ pub(crate) trait KeepPrepared: Sized {
     fn keep_prepared_as<Id: 'static>(self) -> PreparedAs<Self, Id> {
         PreparedAs(self, PhantomData)
     }
+
+    /// As [`KeepPrepared::keep_prepared_as`], for a statement that returns no rows (an `UPDATE`
+    /// without `RETURNING`), to be run by [`execute_prepared`].
+    fn affecting<Id: 'static>(self) -> PreparedAs<Self, Id, Affecting> {
+        PreparedAs(self, PhantomData)
+    }
 }
 
 impl<Q> KeepPrepared for Q {}
 
-impl<Q: QueryFragment<Sqlite>, Id> QueryFragment<Sqlite> for PreparedAs<Q, Id> {
+impl<Q: QueryFragment<Sqlite>, Id, Rows> QueryFragment<Sqlite> for PreparedAs<Q, Id, Rows> {
     fn walk_ast<'b>(&'b self, pass: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
         self.0.walk_ast(pass)
     }
@@ -54,54 +69,21 @@ impl<Q: QueryFragment<Sqlite>, Id> QueryFragment<Sqlite> for PreparedAs<Q, Id> {
     }
 }
 
-impl<Q, Id: 'static> QueryId for PreparedAs<Q, Id> {
+impl<Q, Id: 'static, Rows> QueryId for PreparedAs<Q, Id, Rows> {
     type QueryId = Id;
     const HAS_STATIC_QUERY_ID: bool = true;
 }
 
-impl<Q: Query, Id> Query for PreparedAs<Q, Id> {
+impl<Q: Query, Id> Query for PreparedAs<Q, Id, Returned> {
     type SqlType = Q::SqlType;
 }
 
-impl<Q, Id, Conn> RunQueryDsl<Conn> for PreparedAs<Q, Id> {}
-
-/// A statement of one fixed SQL text that returns no rows, kept prepared and found in the cache
-/// by `Id` like [`PreparedAs`], to be run by [`execute_prepared`].
-#[derive(Debug)]
-pub(crate) struct Affecting<Q, Id>(Q, PhantomData<Id>);
-
-/// `.affecting::<Id>()` on any statement that returns no rows.
-pub(crate) trait KeepAffecting: Sized {
-    /// As [`KeepPrepared::keep_prepared_as`], for a statement that returns no rows (an `UPDATE`
-    /// without `RETURNING`), to be run by [`execute_prepared`].
-    fn affecting<Id: 'static>(self) -> Affecting<Self, Id> {
-        Affecting(self, PhantomData)
-    }
-}
-
-impl<Q> KeepAffecting for Q {}
-
-impl<Q: QueryFragment<Sqlite>, Id> QueryFragment<Sqlite> for Affecting<Q, Id> {
-    fn walk_ast<'b>(&'b self, pass: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
-        self.0.walk_ast(pass)
-    }
-
-    fn is_safe_to_cache_prepared(&self, _backend: &Sqlite) -> QueryResult<bool> {
-        Ok(true)
-    }
-}
-
-impl<Q, Id: 'static> QueryId for Affecting<Q, Id> {
-    type QueryId = Id;
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
-
 /// Run as a query so that Diesel keeps it prepared; it yields no rows.
-impl<Q, Id> Query for Affecting<Q, Id> {
+impl<Q, Id> Query for PreparedAs<Q, Id, Affecting> {
     type SqlType = Integer;
 }
 
-impl<Q, Id, Conn> RunQueryDsl<Conn> for Affecting<Q, Id> {}
+impl<Q, Id, Rows, Conn> RunQueryDsl<Conn> for PreparedAs<Q, Id, Rows> {}
 
 diesel::define_sql_function! {
     /// SQLite's count of the rows the connection's last `INSERT`, `UPDATE` or `DELETE` changed.
@@ -111,7 +93,7 @@ diesel::define_sql_function! {
 /// Runs `statement` (kept prepared) and returns how many rows it changed.
 pub(crate) fn execute_prepared<Q, Id>(
     conn: &mut SqliteConnection,
-    statement: Affecting<Q, Id>,
+    statement: PreparedAs<Q, Id, Affecting>,
 ) -> QueryResult<usize>
 where
     Q: QueryFragment<Sqlite>,

@@ -4,7 +4,7 @@ use crate::boards::check_board_version;
 use crate::comments::ticket_exists;
 use crate::error::{Failure, Work};
 use crate::pool::SqliteStore;
-use crate::prepared::{KeepAffecting, KeepPrepared, execute_prepared};
+use crate::prepared::{KeepPrepared, execute_prepared};
 use crate::rows::{NewTicketRow, TicketChanges, TicketRow, to_db};
 use crate::schema::{board_columns, tickets};
 use crate::{events, history};
