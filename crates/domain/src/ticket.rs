@@ -119,12 +119,42 @@ pub struct TicketPatch {
     pub assignee: Option<Option<AssigneeName>>,
 }
 
-/// A decided change of one ticket: its new state (at `expected_version + 1`) and its history.
+/// A decided change of one ticket: its new state (at `expected_version + 1`), its history, and
+/// which of its fields differ from the state it was decided on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TicketUpdate {
     pub ticket: Ticket,
     pub expected_version: i64,
     pub history: Vec<NewHistory>,
+    /// Storage may write only these fields (with the version and `updated_at`, which always
+    /// change): a store keeps fewer indexes up to date for a move or a claim.
+    pub changed: ChangedFields,
+}
+
+/// Which fields of a ticket a [`TicketUpdate`] changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ChangedFields {
+    /// The title, the description or the acceptance criteria.
+    pub text: bool,
+    pub priority: bool,
+    pub assignee: bool,
+    /// The column or when the ticket entered it.
+    pub column: bool,
+}
+
+impl ChangedFields {
+    /// The fields in which `after` differs from `before`.
+    pub fn between(before: &Ticket, after: &Ticket) -> Self {
+        Self {
+            text: before.title != after.title
+                || before.description != after.description
+                || before.acceptance_criteria != after.acceptance_criteria,
+            priority: before.priority != after.priority,
+            assignee: before.assignee != after.assignee,
+            column: before.current_column != after.current_column
+                || before.column_entered_at != after.column_entered_at,
+        }
+    }
 }
 
 impl TicketUpdate {
@@ -172,6 +202,7 @@ impl<'a> Changes<'a> {
         self.after.version = self.before.version + 1;
         self.after.updated_at = self.at;
         Some(TicketUpdate {
+            changed: ChangedFields::between(self.before, &self.after),
             ticket: self.after,
             expected_version: self.before.version,
             history: self.history,
@@ -278,6 +309,7 @@ impl Ticket {
         after.version = self.version + 1;
         after.updated_at = at;
         Some(TicketUpdate {
+            changed: ChangedFields::between(self, &after),
             ticket: after,
             expected_version: self.version,
             history: Vec::new(),

@@ -16,7 +16,7 @@ static STATEMENTS: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
 static CACHED: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
 
 /// The beginnings of the statements every ticket read and write runs: each must be kept prepared.
-const HOT: [&str; 8] = [
+const HOT: [&str; 10] = [
     // A ticket by id (`.first()`: `LIMIT ?`).
     "SELECT `tickets`.`id`, `tickets`.`board_id`, `tickets`.`title`, `tickets`.`description`, `tickets`.`acceptance_criteria`, `tickets`.`priority`, `tickets`.`assignee`, `tickets`.`current_column`, `tickets`.`created_at`, `tickets`.`updated_at`, `tickets`.`column_entered_at`, `tickets`.`version` FROM `tickets` WHERE (`tickets`.`id` = ?)",
     // A page of a board.
@@ -24,7 +24,10 @@ const HOT: [&str; 8] = [
     // A board with its columns (read before every ticket write and page).
     "SELECT `boards`.`id`, `boards`.`name`, `boards`.`description`, `boards`.`created_at`, `boards`.`updated_at`, `boards`.`version`, `board_columns`.`name` FROM (`boards` LEFT OUTER JOIN `board_columns`",
     "INSERT INTO `tickets`",
+    // The ticket update, in its three shapes: every field, a move or priority, a claim.
     "UPDATE `tickets` SET `title` = ?",
+    "UPDATE `tickets` SET `priority` = ?",
+    "UPDATE `tickets` SET `assignee` = ?",
     // How many rows the ticket update changed (it is run as a query, see `prepared`).
     "SELECT changes()",
     "INSERT INTO `event_sequences`",

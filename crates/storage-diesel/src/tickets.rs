@@ -29,32 +29,60 @@ fn missed(conn: &mut SqliteConnection, id: TicketId) -> Work<StoreError> {
 }
 
 /// Writes a decided ticket change if the ticket is still at `update.expected_version`; its
-/// history rows are the caller's to append. The stored row is then `update.ticket` itself: every
-/// column is set from it, the others are its id, board and creation, and each value is stored as
-/// it is, so nothing is read back (see `prepared` on why not `RETURNING`).
+/// history rows are the caller's to append.
+///
+/// Only the changed fields are written (`update.changed`, with the version and `updated_at`),
+/// in one of three statements: SQLite keeps up to date the indexes of the columns a statement
+/// sets, so a claim or a release leaves the two board-order indexes alone, and a move or a new
+/// priority the assignee index. The columns left out hold what the change was decided on, since
+/// the version still matches. The stored row is then `update.ticket` itself (each value is stored
+/// as it is), so nothing is read back (see `prepared` on why not `RETURNING`).
 ///
 /// `NotFound` when the ticket is gone, `Conflict` when its version moved.
 pub(crate) fn apply_update(conn: &mut SqliteConnection, update: &TicketUpdate) -> Work<Ticket> {
-    let id = update.ticket.id;
-    let position = column_position(
-        conn,
-        update.ticket.board_id.get(),
-        update.ticket.current_column.as_str(),
-    )?;
+    enum UpdateAssignee {}
+    enum UpdatePlacement {}
     enum UpdateTicket {}
-    let update_row = diesel::update(
-        tickets::table
-            .filter(tickets::id.eq(id.get()))
-            .filter(tickets::version.eq(update.expected_version)),
-    )
-    .set((
-        TicketChanges::of(&update.ticket),
-        tickets::column_position.eq(position),
-    ))
-    .affecting::<UpdateTicket>();
-    match execute_prepared(conn, update_row)? {
-        1 => Ok(update.ticket.clone()),
-        _ => Err(missed(conn, id)?.into()),
+    let (ticket, changed) = (&update.ticket, update.changed);
+    let target = || {
+        diesel::update(
+            tickets::table
+                .filter(tickets::id.eq(ticket.id.get()))
+                .filter(tickets::version.eq(update.expected_version)),
+        )
+    };
+    let (updated_at, version) = (
+        tickets::updated_at.eq(to_db(ticket.updated_at)),
+        tickets::version.eq(ticket.version),
+    );
+    let updated = if !(changed.text || changed.priority || changed.column) {
+        let assignee = ticket.assignee.as_ref().map(AssigneeName::as_str);
+        let statement = target().set((tickets::assignee.eq(assignee), updated_at, version));
+        execute_prepared(conn, statement.affecting::<UpdateAssignee>())?
+    } else {
+        let position =
+            column_position(conn, ticket.board_id.get(), ticket.current_column.as_str())?;
+        if changed.text || changed.assignee {
+            let statement = target().set((
+                TicketChanges::of(ticket),
+                tickets::column_position.eq(position),
+            ));
+            execute_prepared(conn, statement.affecting::<UpdateTicket>())?
+        } else {
+            let statement = target().set((
+                tickets::priority.eq(ticket.priority.value()),
+                tickets::current_column.eq(ticket.current_column.as_str()),
+                tickets::column_entered_at.eq(to_db(ticket.column_entered_at)),
+                tickets::column_position.eq(position),
+                updated_at,
+                version,
+            ));
+            execute_prepared(conn, statement.affecting::<UpdatePlacement>())?
+        }
+    };
+    match updated {
+        1 => Ok(ticket.clone()),
+        _ => Err(missed(conn, ticket.id)?.into()),
     }
 }
 

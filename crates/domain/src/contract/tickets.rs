@@ -192,15 +192,40 @@ pub fn ticket_update_is_compare_and_set(make: Factory<'_>) {
     assert_eq!(moved.value.column_entered_at, at(4));
     assert_eq!(ticket_now(&repos, &original), moved.value);
 
+    // A new priority alone, then a new title with an assignee: each stored field for field as
+    // decided (a store may write only the changed fields).
+    let priority = TicketPatch {
+        priority: Some(ok(Priority::new("priority", 7.5), "priority")),
+        ..TicketPatch::default()
+    };
+    let update = some(
+        moved.value.apply_patch(&priority, &actor(), at(5)),
+        "a priority",
+    );
+    let reprioritised = ok(repos.tickets.update(&update, None, &[]), "priority").value;
+    assert_eq!(ticket_now(&repos, &original), reprioritised);
+    let text = TicketPatch {
+        title: Some(ok(TicketTitle::parse("t", "renamed"), "title")),
+        assignee: Some(Some(assignee("agent-3"))),
+        ..TicketPatch::default()
+    };
+    let update = some(reprioritised.apply_patch(&text, &actor(), at(6)), "a patch");
+    let patched = ok(repos.tickets.update(&update, None, &[]), "patch").value;
+    assert_eq!(ticket_now(&repos, &original), patched);
+    assert_eq!(
+        (patched.title.as_str(), patched.priority.value()),
+        ("renamed", 7.5)
+    );
+
     ok(
-        repos.tickets.delete(original.id, moved.value.version, &[]),
+        repos.tickets.delete(original.id, patched.version, &[]),
         "delete",
     );
     let patch = TicketPatch {
         title: Some(ok(TicketTitle::parse("t", "gone"), "title")),
         ..TicketPatch::default()
     };
-    let update = some(moved.value.apply_patch(&patch, &actor(), at(5)), "a patch");
+    let update = some(patched.apply_patch(&patch, &actor(), at(7)), "a patch");
     let gone = repos.tickets.update(&update, None, &[]);
     assert!(matches!(gone, Err(StoreError::NotFound)), "{gone:?}");
 }
