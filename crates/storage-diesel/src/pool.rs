@@ -414,12 +414,10 @@ impl SqliteStore {
         work: impl FnOnce(&mut SqliteConnection) -> Work<T>,
     ) -> Result<T, StoreError> {
         if self.place == Place::WriterThread {
-            // Inside the writer's open transaction already.
-            return self.on_writer_thread(|conn| work(conn).map_err(|failure: Failure| failure.0));
+            // Inside the writer's open transaction already, which is one snapshot.
+            return self.read_statement(work);
         }
-        let mut conn = self.read_connection()?;
-        let conn: &mut SqliteConnection = &mut conn;
-        conn.transaction(work).map_err(|failure: Failure| failure.0)
+        self.read_statement(|conn| conn.transaction(work))
     }
 
     /// Runs `work`, one single statement, without `BEGIN` and `COMMIT`: SQLite runs a statement
