@@ -37,6 +37,7 @@ pub struct Metrics {
     pool_max: IntGauge,
     db_writes: IntCounter,
     db_transactions: IntCounter,
+    db_reruns: IntCounter,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -115,6 +116,10 @@ impl Metrics {
                 "db_transactions_total",
                 "Database write transactions (group commit puts concurrent writes in one)",
             )?,
+            db_reruns: counter(
+                "db_transaction_reruns_total",
+                "Write transactions rolled back and run again to undo one failed write alone",
+            )?,
             registry,
         })
     }
@@ -150,6 +155,7 @@ impl Metrics {
             self.pool_max.set(i64::from(pool.max_size));
             catch_up(&self.db_writes, pool.writes);
             catch_up(&self.db_transactions, pool.transactions);
+            catch_up(&self.db_reruns, pool.reruns);
         }
         let mut text = Vec::new();
         // Encoding in-memory samples into a Vec cannot fail but for invalid names, which
@@ -202,6 +208,7 @@ mod tests {
                 max_size: 8,
                 writes: 10,
                 transactions: 4,
+                reruns: 1,
             }),
         );
         for line in [
@@ -215,6 +222,7 @@ mod tests {
             "kanban_db_pool_max_connections 8",
             "kanban_db_writes_total 10",
             "kanban_db_transactions_total 4",
+            "kanban_db_transaction_reruns_total 1",
         ] {
             assert!(text.lines().any(|l| l == line), "{line} missing in\n{text}");
         }

@@ -84,7 +84,7 @@ struct QueuedWrites {
 
 /// A write use case on its way through a [`WriteQueue`], and the way back to its request.
 struct QueuedJob<F, T, E> {
-    use_case: Option<F>,
+    use_case: F,
     services: Arc<Services>,
     outcome: Option<Result<Committed<T>, E>>,
     reply: tokio::sync::oneshot::Sender<Result<Committed<T>, ApiError>>,
@@ -92,15 +92,12 @@ struct QueuedJob<F, T, E> {
 
 impl<F, T, E> QueuedUseCase for QueuedJob<F, T, E>
 where
-    F: FnOnce(&Services) -> Result<Committed<T>, E> + Send,
+    F: FnMut(&Services) -> Result<Committed<T>, E> + Send,
     T: Send,
     E: Into<ApiError> + Send,
 {
     fn run(&mut self) -> bool {
-        let Some(use_case) = self.use_case.take() else {
-            return false;
-        };
-        let outcome = use_case(&self.services);
+        let outcome = (self.use_case)(&self.services);
         let succeeded = outcome.is_ok();
         self.outcome = Some(outcome);
         succeeded
@@ -243,7 +240,7 @@ impl ApiState {
     /// in the queue, every other write waits while one runs.
     pub async fn write<T, E>(
         &self,
-        use_case: impl FnOnce(&Services) -> Result<Committed<T>, E> + Send + 'static,
+        use_case: impl FnMut(&Services) -> Result<Committed<T>, E> + Send + 'static,
     ) -> Result<T, ApiError>
     where
         T: Send + 'static,
@@ -253,7 +250,7 @@ impl ApiState {
             Some(queued) => {
                 let (reply, answer) = tokio::sync::oneshot::channel();
                 let job = QueuedJob {
-                    use_case: Some(use_case),
+                    use_case,
                     services: queued.services.clone(),
                     outcome: None,
                     reply,

@@ -387,6 +387,9 @@ pub struct PoolState {
     /// puts concurrent writes in one transaction).
     pub writes: u64,
     pub transactions: u64,
+    /// Transactions rolled back and run again so that one write that failed half-way is undone
+    /// alone (SQLite's group commit; see its documentation): a handful at most, normally.
+    pub reruns: u64,
 }
 
 /// How much a store holds: the counts of the authenticated health overview.
@@ -432,7 +435,9 @@ pub trait HealthProbe: Send + Sync {
 /// must not do slow work of its own such as hashing a password.
 pub trait WriteQueue: Send + Sync {
     /// Queues `job`: the store runs it, keeps its writes when it succeeds, undoes them when it
-    /// fails or panics, and answers it once its transaction is closed.
+    /// fails or panics, and answers it once its transaction is closed. The store may run it
+    /// more than once before answering (having undone the writes of the earlier runs, to undo a
+    /// failed write cheaply): the outcome to answer is that of the last run.
     ///
     /// # Errors
     /// When the store runs no more writes (it was shut down); `job` is dropped unanswered.
@@ -441,7 +446,9 @@ pub trait WriteQueue: Send + Sync {
 
 /// A write use case queued to a [`WriteQueue`], with the way back to its caller.
 pub trait QueuedUseCase: Send {
-    /// Runs the use case; true when it succeeded and its writes are to be kept.
+    /// Runs the use case; true when it succeeded and its writes are to be kept. Called again
+    /// when the store runs the use case again: it has no effect outside the store (an event
+    /// published, a reply sent) before it is answered.
     fn run(&mut self) -> bool;
 
     /// Its transaction is closed: `Ok` when committed, why not otherwise (a panic of

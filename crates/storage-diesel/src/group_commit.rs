@@ -2,10 +2,9 @@
 //! which runs the queued writes back to back in one `BEGIN IMMEDIATE` transaction and commits
 //! them together; no write is acknowledged before that commit.
 //!
-//! Each write runs inside its own savepoint of the open transaction, so a write that fails is
-//! undone alone and the others stand. The thread commits when the queue is empty (or the batch is
-//! full), then answers every write of the batch: its own outcome when the batch committed, the
-//! batch's failure otherwise. Every write thus returns only after its batch is closed, so a retry
+//! A write that fails is undone alone and the others stand. The thread commits when the queue is
+//! empty (or the batch is full), then answers every write of the batch: its own outcome when the
+//! batch committed, the batch's failure otherwise. Every write thus returns only after its batch is closed, so a retry
 //! after a lost race reads the committed state, and a write whose batch failed to commit reports
 //! the failure: nothing is acknowledged that is not durable.
 //!
@@ -16,6 +15,22 @@
 //! its turn to be handed over from the thread of the write before it (with writers taking turns
 //! on a lock, each hand-over waited for the next writer's thread to be woken and scheduled, and
 //! writes levelled off near 7,500 a second with a quarter of the machine idle).
+//!
+//! ## Undoing a failed write alone
+//!
+//! A savepoint per write would do it, but costs every write a copy of each page it changes (the
+//! savepoint's journal, kept to undo it), its statements and their allocations: 15 % of the
+//! writer's time in moves. So whole use cases (`QueuedUseCase`) run *shared*: straight in the
+//! batch's transaction, no savepoint, the writer-thread view noting whether one of their writes
+//! began and whether one failed. Most never fail, and most that do fail on what they read
+//! (a claimed ticket, an unknown column), before any write: nothing to undo. When one leaves a
+//! change that must not stand (it failed after a write began, or one of its writes failed, even if
+//! it then succeeded another way), the whole transaction is rolled back and every use case of the
+//! batch so far runs again, each in a savepoint of its own, as does the rest of the batch. A use
+//! case may thus run twice before it is answered, and is answered with its last run; it has no
+//! effect outside the store until then. A plain write (`GroupCommit::write`, run once) always runs
+//! in a savepoint, and the use cases queued after it in its batch do too, so that a batch is run
+//! again only as far as its shared use cases.
 
 use crate::error::{Failure, Work};
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
@@ -35,6 +50,19 @@ const MAX_BATCH: usize = 64;
 struct Held {
     writer: u64,
     conn: SqliteConnection,
+    /// How the use case running now, if any, is kept apart from the rest of its batch.
+    apart: Apart,
+}
+
+/// How the writes of the use case running now are kept apart from the rest of its batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Apart {
+    /// Each write in a savepoint of its own (nested in the use case's): what fails is undone
+    /// alone. Also outside use cases.
+    Savepoints,
+    /// Straight in the batch's transaction: `wrote` once one of the use case's writes began,
+    /// `spoiled` once one failed (whatever it changed before failing stays until the rollback).
+    Shared { wrote: bool, spoiled: bool },
 }
 
 thread_local! {
@@ -50,10 +78,20 @@ fn on_connection<T>(
     writer: Option<u64>,
     work: impl FnOnce(&mut SqliteConnection) -> T,
 ) -> Option<T> {
+    on_held(writer, |held| work(&mut held.conn))
+}
+
+/// [`on_connection`], with the connection's whole state.
+fn on_held<T>(writer: Option<u64>, work: impl FnOnce(&mut Held) -> T) -> Option<T> {
     CONNECTION.with_borrow_mut(|held| match held {
-        Some(held) if writer.is_none_or(|w| w == held.writer) => Some(work(&mut held.conn)),
+        Some(held) if writer.is_none_or(|w| w == held.writer) => Some(work(held)),
         _ => None,
     })
+}
+
+/// Sets how the next use case's writes are kept apart, returning the previous setting.
+fn set_apart(apart: Apart) -> Option<Apart> {
+    on_held(None, |held| std::mem::replace(&mut held.apart, apart))
 }
 
 /// A write queued to the writer thread, with the way back to its caller.
@@ -63,9 +101,27 @@ trait Job: Send {
     /// savepoint may still be open).
     fn run(&mut self) -> bool;
 
+    /// Runs the work shared, straight in the open transaction, and keeps its outcome (see the
+    /// module's documentation); `None` when this job runs only in a savepoint, and has not run.
+    fn run_shared(&mut self) -> Option<Shared> {
+        None
+    }
+
     /// Answers the caller once the batch is closed: the work's own outcome when the batch
     /// committed (or when the work failed anyway), the batch's failure otherwise.
     fn answer(self: Box<Self>, closed: &Result<(), String>);
+}
+
+/// How a job run shared left the open transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shared {
+    /// Whatever it changed stands.
+    Kept,
+    /// It left a change that must not stand: the transaction is to be rolled back, and the batch
+    /// run again in savepoints.
+    Spoiled,
+    /// It panicked: the batch is abandoned.
+    Panicked,
 }
 
 struct Write<T, F> {
@@ -119,9 +175,9 @@ where
     }
 }
 
-/// A whole use case queued to the writer thread (`WriteQueue`): it runs in a savepoint of its
-/// own, reading and writing through the writer-thread view of the store, which finds this
-/// thread's connection.
+/// A whole use case queued to the writer thread (`WriteQueue`): it runs shared, or in a
+/// savepoint of its own (see the module's documentation), reading and writing through the
+/// writer-thread view of the store, which finds this thread's connection.
 struct UseCase {
     job: Box<dyn QueuedUseCase>,
     /// Why it did not run, when its savepoint could not be opened.
@@ -129,7 +185,32 @@ struct UseCase {
 }
 
 impl Job for UseCase {
+    fn run_shared(&mut self) -> Option<Shared> {
+        self.refused = None;
+        if set_apart(Apart::Shared {
+            wrote: false,
+            spoiled: false,
+        })
+        .is_none()
+        {
+            self.refused = Some(no_connection().to_string());
+            return Some(Shared::Kept);
+        }
+        let succeeded = catch_unwind(AssertUnwindSafe(|| self.job.run()));
+        let apart = set_apart(Apart::Savepoints);
+        Some(match (succeeded, apart) {
+            (Err(_), _) => {
+                self.refused = Some("the use case panicked".into());
+                Shared::Panicked
+            }
+            (Ok(_), Some(Apart::Shared { spoiled: true, .. }))
+            | (Ok(false), Some(Apart::Shared { wrote: true, .. })) => Shared::Spoiled,
+            (Ok(_), _) => Shared::Kept,
+        })
+    }
+
     fn run(&mut self) -> bool {
+        self.refused = None;
         let begin = |conn: &mut SqliteConnection| AnsiTransactionManager::begin_transaction(conn);
         match on_connection(None, begin) {
             Some(Ok(())) => {}
@@ -176,6 +257,8 @@ struct Counts {
     /// Writes run and transactions closed since start-up.
     writes: AtomicU64,
     batches: AtomicU64,
+    /// Batches rolled back and run again in savepoints (see the module's documentation).
+    reruns: AtomicU64,
     /// Checkpoints the writer finished between two batches (see `finish_checkpoint`).
     checkpoints: AtomicU64,
     /// The background checkpointer asks the writer to finish its checkpoint.
@@ -232,20 +315,47 @@ fn close(conn: &mut SqliteConnection, commit: bool) -> Result<(), (String, bool)
                 .to_owned(),
         )
     };
-    committed.map_err(|cause| {
-        // A panicked write may have left its savepoint open: roll back every level.
-        let open = |conn: &mut SqliteConnection| {
-            AnsiTransactionManager::transaction_manager_status_mut(conn)
-                .transaction_depth()
-                .map_or(true, |depth| depth.is_some())
-        };
-        while open(conn) {
-            if AnsiTransactionManager::rollback_transaction(conn).is_err() {
-                return (cause, false);
-            }
+    committed.map_err(|cause| (cause, roll_back(conn)))
+}
+
+/// Rolls back every open level of `conn`'s transaction (a panicked write may have left its
+/// savepoint open); false when the connection is left unusable.
+fn roll_back(conn: &mut SqliteConnection) -> bool {
+    let open = |conn: &mut SqliteConnection| {
+        AnsiTransactionManager::transaction_manager_status_mut(conn)
+            .transaction_depth()
+            .map_or(true, |depth| depth.is_some())
+    };
+    while open(conn) {
+        if AnsiTransactionManager::rollback_transaction(conn).is_err() {
+            return false;
         }
-        (cause, true)
-    })
+    }
+    true
+}
+
+/// Opens the batch's transaction, taking the write lock up front.
+fn begin(conn: &mut SqliteConnection) -> QueryResult<()> {
+    AnsiTransactionManager::begin_transaction_sql(conn, "BEGIN IMMEDIATE")
+}
+
+/// A shared use case of the batch left a change that must not stand: rolls the transaction
+/// back, opens another and runs again every job of `batch` (all run shared so far), each in a
+/// savepoint of its own. `Ok(false)` when one panicked (the batch is to be abandoned); `Err`
+/// with whether the connection is still usable when the transaction could not be reopened.
+fn rerun_in_savepoints(
+    counts: &Counts,
+    batch: &mut [Box<dyn Job>],
+) -> Result<bool, (String, bool)> {
+    counts.reruns.fetch_add(1, Ordering::Relaxed);
+    let reopened = on_connection(None, |conn| {
+        if !roll_back(conn) {
+            return Err(("the batch could not be rolled back".to_owned(), false));
+        }
+        begin(conn).map_err(|error| (error.to_string(), true))
+    });
+    reopened.unwrap_or_else(|| Err((no_connection().to_string(), false)))?;
+    Ok(batch.iter_mut().all(|job| job.run()))
 }
 
 /// Opens a transaction on this thread's connection, runs `first` and then every write queued
@@ -258,9 +368,6 @@ fn run_batch(
     batch: &mut Vec<Box<dyn Job>>,
 ) -> Result<(), (String, bool)> {
     let mut job = first;
-    let begin = |conn: &mut SqliteConnection| {
-        AnsiTransactionManager::begin_transaction_sql(conn, "BEGIN IMMEDIATE")
-    };
     match on_connection(None, begin) {
         Some(Ok(())) => {}
         // A lock held too long by another process (`busy_timeout`) leaves nothing open.
@@ -274,10 +381,26 @@ fn run_batch(
         }
     }
     let mut commit = true;
+    // Use cases run shared until one spoils the transaction or a plain write comes.
+    let mut shared = true;
     loop {
-        let ran = job.run();
+        let outcome = if shared { job.run_shared() } else { None };
+        let ran = match outcome {
+            None => {
+                shared = false;
+                job.run()
+            }
+            Some(Shared::Kept | Shared::Spoiled) => true,
+            Some(Shared::Panicked) => false,
+        };
         counts.writes.fetch_add(1, Ordering::Relaxed);
         batch.push(job);
+        let ran = if outcome == Some(Shared::Spoiled) {
+            shared = false;
+            rerun_in_savepoints(counts, batch)?
+        } else {
+            ran
+        };
         if !ran {
             commit = false;
             break;
@@ -333,6 +456,7 @@ fn serve(id: u64, connect: &Connect, jobs: &mpsc::Receiver<Box<dyn Job>>, counts
                 *held = Some(Held {
                     writer: id,
                     conn: connect()?,
+                    apart: Apart::Savepoints,
                 });
             }
             Ok::<(), String>(())
@@ -391,6 +515,12 @@ impl GroupCommit {
         )
     }
 
+    /// Transactions rolled back and run again in savepoints since start-up (see the module's
+    /// documentation).
+    pub(crate) fn reruns(&self) -> u64 {
+        self.counts.reruns.load(Ordering::Relaxed)
+    }
+
     /// Asks the writer thread to finish the background checkpoint after its current batch (see
     /// [`finish_checkpoint`]): the log was found long, so new writes keep it from starting over.
     pub(crate) fn finish_checkpoint(&self) {
@@ -431,8 +561,9 @@ impl GroupCommit {
             .map_err(|_| failed("the writer thread has stopped".into()))?
     }
 
-    /// Queues a whole use case to the writer thread, which runs it in the current batch inside
-    /// its own savepoint and answers it once the batch is committed or rolled back.
+    /// Queues a whole use case to the writer thread, which runs it in the current batch (shared,
+    /// or in a savepoint of its own: see the module's documentation) and answers it once the
+    /// batch is committed or rolled back.
     pub(crate) fn queue(&self, job: Box<dyn QueuedUseCase>) -> Result<(), StoreError> {
         self.send(Box::new(UseCase { job, refused: None }))
     }
@@ -444,6 +575,29 @@ impl GroupCommit {
         work: impl FnOnce(&mut SqliteConnection) -> T,
     ) -> Option<T> {
         on_connection(Some(self.id), work)
+    }
+
+    /// Runs `work`, a write of the use case running now, on this writer's connection (see
+    /// [`Self::on_this_thread`]): what it wrote is undone when it fails, in its own savepoint, or
+    /// by running the batch again when the use case runs shared.
+    pub(crate) fn write_on_this_thread<T>(
+        &self,
+        work: impl FnOnce(&mut SqliteConnection) -> Work<T>,
+    ) -> Option<Result<T, StoreError>> {
+        on_held(Some(self.id), |held| match &mut held.apart {
+            Apart::Savepoints => Some(
+                held.conn
+                    .transaction(work)
+                    .map_err(|failure: Failure| failure.0),
+            ),
+            Apart::Shared { wrote, spoiled } => {
+                *wrote = true;
+                let written = work(&mut held.conn).map_err(|failure| failure.0);
+                *spoiled |= written.is_err();
+                Some(written)
+            }
+        })
+        .flatten()
     }
 }
 
@@ -484,8 +638,12 @@ mod tests {
     }
 
     fn stored(store: &SqliteStore) -> Vec<i64> {
+        stored_in(&mut store.conn().unwrap())
+    }
+
+    fn stored_in(conn: &mut SqliteConnection) -> Vec<i64> {
         let rows: Vec<Row> = diesel::sql_query("SELECT x FROM t ORDER BY x")
-            .load(&mut store.conn().unwrap())
+            .load(conn)
             .unwrap();
         rows.into_iter().map(|r| r.x).collect()
     }
@@ -574,15 +732,16 @@ mod tests {
         assert_eq!(stored(&store), [4]);
     }
 
-    /// A use case queued for tests: runs `body`, reports how its transaction closed.
+    /// A use case queued for tests: runs `body` (each time the store runs it), reports how its
+    /// transaction closed.
     struct TestUseCase<F> {
-        body: Option<F>,
+        body: F,
         closed: mpsc::Sender<Result<(), String>>,
     }
 
-    impl<F: FnOnce() -> bool + Send> QueuedUseCase for TestUseCase<F> {
+    impl<F: FnMut() -> bool + Send> QueuedUseCase for TestUseCase<F> {
         fn run(&mut self) -> bool {
-            self.body.take().is_some_and(|body| body())
+            (self.body)()
         }
 
         fn answer(self: Box<Self>, closed: Result<(), kanban_domain::StoreError>) {
@@ -592,16 +751,215 @@ mod tests {
 
     fn queue_use_case(
         store: &SqliteStore,
-        body: impl FnOnce() -> bool + Send + 'static,
+        body: impl FnMut() -> bool + Send + 'static,
     ) -> mpsc::Receiver<Result<(), String>> {
         let (closed, answer) = mpsc::channel();
-        store
-            .queue(Box::new(TestUseCase {
-                body: Some(body),
-                closed,
-            }))
-            .unwrap();
+        store.queue(Box::new(TestUseCase { body, closed })).unwrap();
         answer
+    }
+
+    type Answer = mpsc::Receiver<Result<(), String>>;
+
+    /// A use case writing `x` that the writer thread is running now, first of its batch, and
+    /// whose first run finishes once the returned sender is told to (it runs again at once).
+    fn held_use_case(store: &Arc<SqliteStore>, x: i64) -> (Answer, mpsc::Sender<()>) {
+        let view = store.for_writer_thread();
+        let (started, running) = mpsc::channel::<()>();
+        let (release, hold) = mpsc::channel::<()>();
+        let mut first = true;
+        let answer = queue_use_case(store, move || {
+            let wrote = view.write(move |conn| insert(conn, x)).is_ok();
+            if std::mem::take(&mut first) {
+                started.send(()).unwrap();
+                hold.recv().unwrap();
+            }
+            wrote
+        });
+        running.recv().unwrap();
+        (answer, release)
+    }
+
+    /// Queues `body` as a use case, counting its runs.
+    fn counted_use_case(
+        store: &SqliteStore,
+        mut body: impl FnMut() -> bool + Send + 'static,
+    ) -> (Answer, Arc<std::sync::atomic::AtomicUsize>) {
+        let runs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let answer = queue_use_case(store, {
+            let runs = runs.clone();
+            move || {
+                runs.fetch_add(1, Ordering::SeqCst);
+                body()
+            }
+        });
+        (answer, runs)
+    }
+
+    fn reruns(store: &SqliteStore) -> u64 {
+        store.writer().reruns()
+    }
+
+    /// Use cases run shared, without savepoints: one that fails before writing anything (the
+    /// usual failure: on what it read) leaves nothing to undo, and the batch commits once,
+    /// without running anything again.
+    #[test]
+    fn shared_use_cases_that_fail_before_writing_cost_no_rerun() {
+        let (_dir, store) = store();
+        let store = Arc::new(store);
+        let view = store.for_writer_thread();
+        let (first, release) = held_use_case(&store, 1);
+        let (refused, refused_runs) = counted_use_case(&store, {
+            let view = view.clone();
+            move || {
+                view.read(|conn| Ok(stored_in(conn)))
+                    .is_ok_and(|seen| seen == [7])
+            }
+        });
+        let (adds, add_runs) = counted_use_case(&store, {
+            let view = view.clone();
+            move || view.write(|conn| insert(conn, 2)).is_ok()
+        });
+        until_queued(&store, 2);
+        release.send(()).unwrap();
+        for answer in [first, refused, adds] {
+            assert_eq!(answer.recv().unwrap(), Ok(()));
+        }
+        assert_eq!(stored(&store), [1, 2]);
+        assert_eq!(store.writer().counts(), (3, 1), "one transaction");
+        assert_eq!(reruns(&store), 0);
+        assert_eq!(
+            (
+                refused_runs.load(Ordering::SeqCst),
+                add_runs.load(Ordering::SeqCst)
+            ),
+            (1, 1)
+        );
+    }
+
+    /// A shared use case that fails after one of its writes: the batch is rolled back and run
+    /// again, each use case in a savepoint of its own, so the failed one is undone alone, the
+    /// others stand, and everything queued after it runs in savepoints too.
+    #[test]
+    fn a_use_case_failing_after_a_write_is_undone_alone_by_running_its_batch_again() {
+        let (_dir, store) = store();
+        let store = Arc::new(store);
+        let view = store.for_writer_thread();
+        let (first, release) = held_use_case(&store, 1);
+        let (adds, add_runs) = counted_use_case(&store, {
+            let view = view.clone();
+            move || view.write(|conn| insert(conn, 2)).is_ok()
+        });
+        let (fails, fail_runs) = counted_use_case(&store, {
+            let view = view.clone();
+            move || {
+                view.write(|conn| insert(conn, 3)).unwrap();
+                false
+            }
+        });
+        let (after, after_runs) = counted_use_case(&store, {
+            let view = view.clone();
+            move || {
+                view.write(|conn| insert(conn, 4)).unwrap();
+                // In a savepoint now: this failed write is undone alone, and the use case
+                // goes on.
+                let failed = view.write::<(), _>(|conn| {
+                    insert(conn, 5)?;
+                    Err(kanban_domain::StoreError::Conflict.into())
+                });
+                failed.is_err()
+            }
+        });
+        until_queued(&store, 3);
+        release.send(()).unwrap();
+        for answer in [first, adds, fails, after] {
+            assert_eq!(answer.recv().unwrap(), Ok(()));
+        }
+        assert_eq!(stored(&store), [1, 2, 4]);
+        assert_eq!(store.writer().counts(), (4, 1), "one transaction");
+        assert_eq!(reruns(&store), 1);
+        let runs = [&add_runs, &fail_runs, &after_runs].map(|r| r.load(Ordering::SeqCst));
+        assert_eq!(runs, [2, 2, 1]);
+    }
+
+    /// A shared use case one of whose writes failed half-way, and which then succeeded another
+    /// way (as a retry after a conflict does): what the failed write left is not kept.
+    #[test]
+    fn a_failed_write_of_a_use_case_that_then_succeeds_is_undone() {
+        let (_dir, store) = store();
+        let store = Arc::new(store);
+        let view = store.for_writer_thread();
+        let (first, release) = held_use_case(&store, 1);
+        let retries = queue_use_case(&store, move || {
+            let half_way = view.write::<(), _>(|conn| {
+                insert(conn, 2)?;
+                Err(kanban_domain::StoreError::Conflict.into())
+            });
+            half_way.is_err() && view.write(|conn| insert(conn, 3)).is_ok()
+        });
+        until_queued(&store, 1);
+        release.send(()).unwrap();
+        for answer in [first, retries] {
+            assert_eq!(answer.recv().unwrap(), Ok(()));
+        }
+        assert_eq!(stored(&store), [1, 3]);
+        assert_eq!(reruns(&store), 1);
+    }
+
+    /// A plain write, which runs only once, runs in a savepoint, and so do the use cases after
+    /// it in its batch: a failure among them is undone alone, without running the batch again.
+    #[test]
+    fn after_a_plain_write_the_batch_runs_in_savepoints() {
+        let (_dir, store) = store();
+        let store = Arc::new(store);
+        let view = store.for_writer_thread();
+        let (first, release) = held_use_case(&store, 1);
+        let plain = spawn_write(&store, |conn| {
+            insert(conn, 2)?;
+            Err(kanban_domain::StoreError::Conflict.into())
+        });
+        until_queued(&store, 1);
+        let (fails, fail_runs) = counted_use_case(&store, {
+            let view = view.clone();
+            move || {
+                view.write(|conn| insert(conn, 3)).unwrap();
+                false
+            }
+        });
+        let adds = queue_use_case(&store, move || view.write(|conn| insert(conn, 4)).is_ok());
+        until_queued(&store, 3);
+        release.send(()).unwrap();
+        assert!(matches!(
+            plain.join().unwrap(),
+            Err(kanban_domain::StoreError::Conflict)
+        ));
+        for answer in [first, fails, adds] {
+            assert_eq!(answer.recv().unwrap(), Ok(()));
+        }
+        assert_eq!(stored(&store), [1, 4]);
+        assert_eq!(reruns(&store), 0);
+        assert_eq!(fail_runs.load(Ordering::SeqCst), 1);
+    }
+
+    /// A shared use case that panics fails its whole batch, and the writer goes on.
+    #[test]
+    fn a_panicking_shared_use_case_fails_its_batch() {
+        let (_dir, store) = store();
+        let store = Arc::new(store);
+        let view = store.for_writer_thread();
+        let (first, release) = held_use_case(&store, 1);
+        let panics = queue_use_case(&store, move || {
+            view.write(|conn| insert(conn, 2)).unwrap();
+            panic!("a bug in a use case");
+        });
+        until_queued(&store, 1);
+        release.send(()).unwrap();
+        let first = first.recv().unwrap().unwrap_err();
+        assert!(first.contains("did not commit"), "{first}");
+        let panicked = panics.recv().unwrap().unwrap_err();
+        assert!(panicked.contains("panicked"), "{panicked}");
+        assert_eq!(stored(&store), Vec::<i64>::new());
+        store.write(|conn| insert(conn, 4)).unwrap();
+        assert_eq!(stored(&store), [4]);
     }
 
     /// Whole use cases on the writer thread, through its view of the store: each reads what the

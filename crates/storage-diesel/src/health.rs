@@ -62,12 +62,14 @@ impl HealthProbe for SqliteStore {
         let pool = self.pool();
         let state = pool.state();
         let (writes, transactions) = self.writer().counts();
+        let reruns = self.writer().reruns();
         Some(PoolState {
             connections: state.connections,
             idle: state.idle_connections,
             max_size: pool.max_size(),
             writes,
             transactions,
+            reruns,
         })
     }
 

@@ -389,10 +389,10 @@ impl SqliteStore {
             Place::WorkerThreads => Err(StoreError::internal(std::io::Error::other(
                 "a write was started on an HTTP worker thread; writes run on the blocking pool",
             ))),
-            // Nested in the open batch, diesel runs this in a savepoint.
-            Place::WriterThread => self.on_writer_thread(|conn| {
-                conn.transaction(work).map_err(|failure: Failure| failure.0)
-            }),
+            Place::WriterThread => self
+                .writer
+                .write_on_this_thread(work)
+                .unwrap_or_else(|| Err(Self::not_the_writer_thread())),
         }
     }
 
@@ -401,11 +401,15 @@ impl SqliteStore {
         &self,
         work: impl FnOnce(&mut SqliteConnection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        self.writer.on_this_thread(work).unwrap_or_else(|| {
-            Err(StoreError::internal(std::io::Error::other(
-                "the writer thread's view of the store was used on another thread",
-            )))
-        })
+        self.writer
+            .on_this_thread(work)
+            .unwrap_or_else(|| Err(Self::not_the_writer_thread()))
+    }
+
+    fn not_the_writer_thread() -> StoreError {
+        StoreError::internal(std::io::Error::other(
+            "the writer thread's view of the store was used on another thread",
+        ))
     }
 
     /// Runs `work` in one read transaction, so its queries see one snapshot.
