@@ -3,7 +3,7 @@
 
 use crate::error::{CorruptRow, Work};
 use crate::pool::SqliteStore;
-use crate::prepared::KeepPrepared;
+use crate::prepared::{KeepPrepared, run_prepared};
 use crate::rows::{EventRow, NewEventRow, from_db, to_db};
 use crate::schema::{event_sequences, events};
 use diesel::dsl::{max, min};
@@ -20,17 +20,20 @@ pub(crate) fn append(conn: &mut SqliteConnection, new: Vec<NewEvent>) -> Work<Ve
     let mut committed = Vec::with_capacity(new.len());
     for event in new {
         let board_id = event.board_id.get();
-        let seq: i64 = diesel::insert_into(event_sequences::table)
+        let next_seq = diesel::insert_into(event_sequences::table)
             .values((
                 event_sequences::board_id.eq(board_id),
                 event_sequences::last_seq.eq(1),
             ))
             .on_conflict(event_sequences::board_id)
             .do_update()
-            .set(event_sequences::last_seq.eq(event_sequences::last_seq + 1))
-            .returning(event_sequences::last_seq)
-            .keep_prepared_as::<NextSeq>()
-            .get_result(conn)?;
+            .set(event_sequences::last_seq.eq(event_sequences::last_seq + 1));
+        // Without `RETURNING` (see `prepared`): the row just written is read back by its key.
+        run_prepared(conn, next_seq.affecting::<NextSeq>())?;
+        let seq: i64 = event_sequences::table
+            .find(board_id)
+            .select(event_sequences::last_seq)
+            .first(conn)?;
         let payload = serde_json::to_string(&event.data)?;
         diesel::insert_into(events::table)
             .values(NewEventRow {

@@ -17,8 +17,10 @@
 //! statement by reference, and a reference asks the statement itself whether it may be kept,
 //! which an `UPDATE` always denies. [`execute_prepared`] runs a statement marked `.affecting()`
 //! through the path of a query instead, which keeps it, and reads the count of changed rows
-//! with SQLite's `changes()`. (With `RETURNING`, an `UPDATE` is kept, but SQLite gathers the
-//! returned rows in a temporary B-tree opened and freed on every execution.)
+//! with SQLite's `changes()` (or [`run_prepared`] without the count). With `RETURNING`, an
+//! `UPDATE` or upsert is kept, but SQLite gathers the returned rows in a temporary B-tree opened
+//! and freed on every execution (for the event sequence upsert, 3.6 % of the writer's time in
+//! moves): reading the row back afterwards, by its key, is cheaper.
 
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::Integer;
@@ -90,6 +92,19 @@ diesel::define_sql_function! {
     fn changes() -> Integer;
 }
 
+/// Runs `statement` (kept prepared).
+pub(crate) fn run_prepared<Q, Id>(
+    conn: &mut SqliteConnection,
+    statement: PreparedAs<Q, Id, Affecting>,
+) -> QueryResult<()>
+where
+    Q: QueryFragment<Sqlite>,
+    Id: 'static,
+{
+    let _none: Vec<i32> = statement.load(conn)?;
+    Ok(())
+}
+
 /// Runs `statement` (kept prepared) and returns how many rows it changed.
 pub(crate) fn execute_prepared<Q, Id>(
     conn: &mut SqliteConnection,
@@ -99,7 +114,7 @@ where
     Q: QueryFragment<Sqlite>,
     Id: 'static,
 {
-    let _none: Vec<i32> = statement.load(conn)?;
+    run_prepared(conn, statement)?;
     let changed = diesel::select(changes()).get_result::<i32>(conn)?;
     Ok(usize::try_from(changed).unwrap_or_default())
 }

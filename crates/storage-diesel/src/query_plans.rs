@@ -16,7 +16,7 @@ static STATEMENTS: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
 static CACHED: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
 
 /// The beginnings of the statements every ticket read and write runs: each must be kept prepared.
-const HOT: [&str; 10] = [
+const HOT: [&str; 11] = [
     // A ticket by id (`.first()`: `LIMIT ?`).
     "SELECT `tickets`.`id`, `tickets`.`board_id`, `tickets`.`title`, `tickets`.`description`, `tickets`.`acceptance_criteria`, `tickets`.`priority`, `tickets`.`assignee`, `tickets`.`current_column`, `tickets`.`created_at`, `tickets`.`updated_at`, `tickets`.`column_entered_at`, `tickets`.`version` FROM `tickets` WHERE (`tickets`.`id` = ?)",
     // A page of a board.
@@ -31,6 +31,8 @@ const HOT: [&str; 10] = [
     // How many rows the ticket update changed (it is run as a query, see `prepared`).
     "SELECT changes()",
     "INSERT INTO `event_sequences`",
+    // The board's sequence number just written, read back (the upsert has no `RETURNING`).
+    "SELECT `event_sequences`.`last_seq` FROM `event_sequences` WHERE (`event_sequences`.`board_id` = ?)",
     "INSERT INTO `ticket_history`",
 ];
 

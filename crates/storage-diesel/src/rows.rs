@@ -16,8 +16,8 @@ use kanban_domain::{
 };
 
 /// A domain instant as stored: UTC, without an offset.
-pub(crate) fn to_db(at: Timestamp) -> NaiveDateTime {
-    at.naive_utc()
+pub(crate) fn to_db(at: Timestamp) -> StoredTime {
+    at.naive_utc().into()
 }
 
 /// A stored instant back in the domain's type.
@@ -58,8 +58,8 @@ impl BoardRow {
 pub(crate) struct NewBoardRow<'a> {
     pub name: &'a str,
     pub description: &'a str,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
+    pub created_at: StoredTime,
+    pub updated_at: StoredTime,
     pub version: i64,
 }
 
@@ -69,7 +69,7 @@ pub(crate) struct NewBoardRow<'a> {
 pub(crate) struct BoardChanges<'a> {
     pub name: &'a str,
     pub description: &'a str,
-    pub updated_at: NaiveDateTime,
+    pub updated_at: StoredTime,
     pub version: i64,
 }
 
@@ -135,9 +135,9 @@ pub(crate) struct NewTicketRow<'a> {
     pub priority: f64,
     pub assignee: Option<&'a str>,
     pub current_column: &'a str,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
-    pub column_entered_at: NaiveDateTime,
+    pub created_at: StoredTime,
+    pub updated_at: StoredTime,
+    pub column_entered_at: StoredTime,
     pub version: i64,
     pub column_position: i32,
 }
@@ -152,8 +152,8 @@ pub(crate) struct TicketChanges<'a> {
     pub priority: f64,
     pub assignee: Option<&'a str>,
     pub current_column: &'a str,
-    pub updated_at: NaiveDateTime,
-    pub column_entered_at: NaiveDateTime,
+    pub updated_at: StoredTime,
+    pub column_entered_at: StoredTime,
     pub version: i64,
 }
 
@@ -202,7 +202,7 @@ pub(crate) struct NewCommentRow<'a> {
     pub ticket_id: i64,
     pub text: &'a str,
     pub author: &'a str,
-    pub created_at: NaiveDateTime,
+    pub created_at: StoredTime,
 }
 
 #[derive(Debug, Queryable, Selectable)]
@@ -240,7 +240,7 @@ pub(crate) struct NewHistoryRow<'a> {
     pub old_value: Option<&'a str>,
     pub new_value: Option<&'a str>,
     pub changed_by: &'a str,
-    pub changed_at: NaiveDateTime,
+    pub changed_at: StoredTime,
 }
 
 impl<'a> NewHistoryRow<'a> {
@@ -274,5 +274,5 @@ pub(crate) struct NewEventRow<'a> {
     pub seq: i64,
     pub event_type: &'a str,
     pub payload: &'a str,
-    pub created_at: NaiveDateTime,
+    pub created_at: StoredTime,
 }

@@ -50,8 +50,8 @@ impl SessionStore for SqliteStore {
                 .values(SessionRow {
                     digest: id.as_str().to_owned(),
                     username: session.username.as_str().to_owned(),
-                    created_at: to_db(session.created_at),
-                    expires_at: to_db(session.expires_at),
+                    created_at: to_db(session.created_at).into(),
+                    expires_at: to_db(session.expires_at).into(),
                 })
                 .execute(conn)?;
             Ok(())

@@ -26,8 +26,8 @@ fn insert_refresh(conn: &mut SqliteConnection, token: &NewRefreshToken, login: &
         .values(NewRefreshRow {
             digest: token.digest.as_str(),
             login_id: login,
-            issued_at: to_db(token.issued_at),
-            expires_at: to_db(token.expires_at),
+            issued_at: to_db(token.issued_at).into(),
+            expires_at: to_db(token.expires_at).into(),
         })
         .execute(conn)?;
     Ok(())

@@ -196,8 +196,8 @@ impl UserRepository for SqliteStore {
                     role: role.as_str(),
                     is_active: true,
                     is_superuser: first,
-                    created_at: to_db(new.at),
-                    updated_at: to_db(new.at),
+                    created_at: to_db(new.at).into(),
+                    updated_at: to_db(new.at).into(),
                 })
                 .returning(users::id)
                 .get_result(conn)
@@ -222,7 +222,7 @@ impl UserRepository for SqliteStore {
                 password_hash: changes.password_hash.as_ref().map(PasswordHash::as_str),
                 role: changes.role.map(Role::as_str),
                 is_active: changes.is_active,
-                last_login: changes.last_login.map(to_db),
+                last_login: changes.last_login.map(|at| to_db(at).into()),
                 updated_at: Some(chrono::Utc::now().naive_utc()),
             };
             diesel::update(users::table.find(id.get()))
