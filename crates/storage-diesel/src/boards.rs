@@ -12,7 +12,79 @@ use kanban_domain::board::{Board, BoardUpdate, BoardView, NewBoard};
 use kanban_domain::ports::{BoardEvents, BoardRepository, Committed};
 use kanban_domain::values::{ColumnName, Columns};
 use kanban_domain::{BoardId, NewEvent, StoreError};
+use std::cell::RefCell;
 use std::collections::HashMap;
+
+/// The most boards the writer thread keeps (it starts over when full).
+const WRITER_BOARDS: usize = 256;
+
+/// Boards the writer thread read, each as it stood at its version (see `get_board`).
+#[derive(Default)]
+struct WriterBoards {
+    /// `group_commit::rollbacks_on_this_thread` when these were read.
+    rollbacks: u64,
+    boards: HashMap<i64, Board>,
+}
+
+thread_local! {
+    /// On a writer thread, the boards its use cases read. Empty on other threads.
+    static WRITER_BOARDS_READ: RefCell<WriterBoards> = RefCell::default();
+}
+
+/// A board with its columns, in position order, in one statement.
+fn read_board(conn: &mut SqliteConnection, id: BoardId) -> Work<Option<Board>> {
+    let rows: Vec<(BoardRow, Option<String>)> = boards::table
+        .left_join(board_columns::table)
+        .filter(boards::id.eq(id.get()))
+        .order(board_columns::position.asc())
+        .select((BoardRow::as_select(), board_columns::name.nullable()))
+        .load(conn)?;
+    let mut columns = Vec::with_capacity(rows.len());
+    let mut board = None;
+    for (row, column) in rows {
+        columns.extend(column);
+        board.get_or_insert(row);
+    }
+    Ok(board.map(|row| row.into_board(columns)))
+}
+
+/// [`read_board`] on the writer thread, which every ticket write starts with: a board read
+/// before is taken again when the board is still at its version. Every change of a board or of
+/// its columns moves its version on, whichever process commits it, and ids are never reused,
+/// so a board at the version it was read at is the same board. Only a rollback can bring a
+/// version back with other contents (a dropped change's, written again by the next change), so
+/// the boards read before any rollback are dropped.
+fn read_board_on_writer(conn: &mut SqliteConnection, id: BoardId) -> Work<Option<Board>> {
+    let Some(version) = boards::table
+        .find(id.get())
+        .select(boards::version)
+        .first::<i64>(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let rollbacks = crate::group_commit::rollbacks_on_this_thread();
+    let known = WRITER_BOARDS_READ.with_borrow(|read| {
+        let board = read.boards.get(&id.get());
+        board
+            .filter(|board| read.rollbacks == rollbacks && board.version == version)
+            .cloned()
+    });
+    if known.is_some() {
+        return Ok(known);
+    }
+    let board = read_board(conn, id)?;
+    if let Some(board) = &board {
+        WRITER_BOARDS_READ.with_borrow_mut(|read| {
+            if read.rollbacks != rollbacks || read.boards.len() >= WRITER_BOARDS {
+                read.boards.clear();
+                read.rollbacks = rollbacks;
+            }
+            read.boards.insert(id.get(), board.clone());
+        });
+    }
+    Ok(board)
+}
 
 /// Checks, inside the caller's transaction, that the board exists and is at `version`.
 ///
@@ -142,23 +214,11 @@ impl BoardRepository for SqliteStore {
     }
 
     fn get_board(&self, id: BoardId) -> Result<Option<Board>, StoreError> {
-        // One statement (every ticket write and page reads its board first): the board's row
-        // with each of its columns, in position order.
-        self.read_statement(|conn| {
-            let rows: Vec<(BoardRow, Option<String>)> = boards::table
-                .left_join(board_columns::table)
-                .filter(boards::id.eq(id.get()))
-                .order(board_columns::position.asc())
-                .select((BoardRow::as_select(), board_columns::name.nullable()))
-                .load(conn)?;
-            let mut columns = Vec::with_capacity(rows.len());
-            let mut board = None;
-            for (row, column) in rows {
-                columns.extend(column);
-                board.get_or_insert(row);
-            }
-            Ok(board.map(|row| row.into_board(columns)))
-        })
+        // Every ticket write and page reads its board first.
+        if self.is_writer_thread_view() {
+            return self.read_statement(|conn| read_board_on_writer(conn, id));
+        }
+        self.read_statement(|conn| read_board(conn, id))
     }
 
     fn first(&self) -> Result<Option<BoardView>, StoreError> {
@@ -293,5 +353,108 @@ impl BoardRepository for SqliteStore {
             let events = events::append(conn, events)?;
             Ok(Committed { value: (), events })
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::error::Failure;
+    use crate::pool::SqliteStore;
+    use diesel::connection::SimpleConnection;
+    use kanban_domain::BoardId;
+    use kanban_domain::ports::{BoardRepository, QueuedUseCase, WriteQueue};
+    use std::sync::mpsc;
+
+    /// A use case run by the writer thread, answering how its transaction closed.
+    struct Queued<F> {
+        body: F,
+        closed: mpsc::Sender<bool>,
+    }
+
+    impl<F: FnMut() -> bool + Send> QueuedUseCase for Queued<F> {
+        fn run(&mut self) -> bool {
+            (self.body)()
+        }
+
+        fn answer(self: Box<Self>, closed: Result<(), kanban_domain::StoreError>) {
+            self.closed.send(closed.is_ok()).unwrap();
+        }
+    }
+
+    /// Runs `body` as a use case on the writer thread and waits for its batch to close.
+    fn on_writer(store: &SqliteStore, body: impl FnMut() -> bool + Send + 'static) {
+        let (closed, answer) = mpsc::channel();
+        store.queue(Box::new(Queued { body, closed })).unwrap();
+        assert!(answer.recv().unwrap(), "the batch did not commit");
+    }
+
+    /// The second column's new name, at the board's next version (as a column rename does).
+    fn rename_second_column(conn: &mut diesel::SqliteConnection, to: &str) -> Result<(), Failure> {
+        conn.batch_execute(&format!(
+            "UPDATE board_columns SET name = '{to}' WHERE board_id = 1 AND position = 1;
+             UPDATE boards SET version = version + 1 WHERE id = 1;"
+        ))?;
+        Ok(())
+    }
+
+    fn columns_seen(view: &SqliteStore) -> Vec<String> {
+        let board = view.get_board(BoardId::new(1)).unwrap().unwrap();
+        board.columns.names()
+    }
+
+    /// The writer thread keeps the boards it read, by version: a change of a board is seen at
+    /// once, and so is a change written at the version of a rolled-back one.
+    #[test]
+    fn the_writer_sees_every_committed_change_of_a_board_it_read_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::connect(dir.path().join("b.db").to_str().unwrap(), 2).unwrap();
+        store.run_migrations().unwrap();
+        store
+            .write(|conn| {
+                conn.batch_execute(
+                    "INSERT INTO boards (name, description, created_at, updated_at, version)
+                       VALUES ('b', '', '2026-11-23 00:00:00', '2026-11-23 00:00:00', 1);
+                     INSERT INTO board_columns (board_id, position, name)
+                       VALUES (1, 0, 'A'), (1, 1, 'B');",
+                )?;
+                Ok(())
+            })
+            .unwrap();
+        let view = store.for_writer_thread();
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let look = {
+            let (view, seen) = (view.clone(), seen.clone());
+            move || {
+                seen.lock().unwrap().push(columns_seen(&view));
+                true
+            }
+        };
+        on_writer(&store, look.clone());
+        // Renamed, read (at version 2), then undone: the use case fails.
+        on_writer(&store, {
+            let view = view.clone();
+            move || {
+                view.write(|conn| rename_second_column(conn, "C")).unwrap();
+                assert_eq!(columns_seen(&view), ["A", "C"]);
+                false
+            }
+        });
+        // Another rename, committed at version 2 (the board not read in between).
+        on_writer(&store, {
+            let view = view.clone();
+            move || view.write(|conn| rename_second_column(conn, "D")).is_ok()
+        });
+        on_writer(&store, look);
+        let seen = seen.lock().unwrap();
+        assert_eq!(*seen, [["A", "B"], ["A", "D"]].map(|c| c.map(String::from)));
+        assert_eq!(
+            store
+                .get_board(BoardId::new(1))
+                .unwrap()
+                .unwrap()
+                .columns
+                .names(),
+            ["A", "D"]
+        );
     }
 }

@@ -37,7 +37,7 @@ use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::prelude::*;
 use kanban_domain::StoreError;
 use kanban_domain::ports::QueuedUseCase;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -70,6 +70,23 @@ thread_local! {
     /// variable) so that the use cases it runs (`QueuedUseCase`) reach it through the store's
     /// writer-thread view, down in the repository methods they call. Empty on other threads.
     static CONNECTION: RefCell<Option<Held>> = const { RefCell::new(None) };
+
+    /// How many times this thread rolled back some of its writes (a savepoint, a transaction).
+    static UNDONE: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Notes that this thread rolled back some of its writes: whatever it read since its batch
+/// began may have been undone.
+fn undone() {
+    UNDONE.set(UNDONE.get().wrapping_add(1));
+}
+
+/// How many times this thread has rolled back some of its writes. A value read on the writer
+/// thread inside a batch and kept past it (a cache, such as the writer's boards) may have been
+/// written by a change since undone, so it stands only while this count is unchanged: after a
+/// rollback, a row can be written again at a version a dropped change had.
+pub(crate) fn rollbacks_on_this_thread() -> u64 {
+    UNDONE.get()
 }
 
 /// Runs `work` on this thread's writer connection; `None` when this is not a writer thread
@@ -156,7 +173,11 @@ where
             .unwrap_or_else(|| Err(no_connection()))
         }));
         let panicked = outcome.is_err();
-        self.outcome = Some(outcome.unwrap_or_else(|_| Err(failed("the write panicked".into()))));
+        let outcome = outcome.unwrap_or_else(|_| Err(failed("the write panicked".into())));
+        if outcome.is_err() {
+            undone();
+        }
+        self.outcome = Some(outcome);
         !panicked
     }
 
@@ -233,6 +254,7 @@ impl Job for UseCase {
             if succeeded {
                 AnsiTransactionManager::commit_transaction(conn)
             } else {
+                undone();
                 AnsiTransactionManager::rollback_transaction(conn)
             }
         });
@@ -321,6 +343,7 @@ fn close(conn: &mut SqliteConnection, commit: bool) -> Result<(), (String, bool)
 /// Rolls back every open level of `conn`'s transaction (a panicked write may have left its
 /// savepoint open); false when the connection is left unusable.
 fn roll_back(conn: &mut SqliteConnection) -> bool {
+    undone();
     let open = |conn: &mut SqliteConnection| {
         AnsiTransactionManager::transaction_manager_status_mut(conn)
             .transaction_depth()
@@ -588,7 +611,8 @@ impl GroupCommit {
             Apart::Savepoints => Some(
                 held.conn
                     .transaction(work)
-                    .map_err(|failure: Failure| failure.0),
+                    .map_err(|failure: Failure| failure.0)
+                    .inspect_err(|_| undone()),
             ),
             Apart::Shared { wrote, spoiled } => {
                 *wrote = true;

@@ -316,6 +316,11 @@ impl SqliteStore {
         }
     }
 
+    /// Whether this is the writer thread's view (`for_writer_thread`).
+    pub(crate) fn is_writer_thread_view(&self) -> bool {
+        self.place == Place::WriterThread
+    }
+
     /// Runs the embedded migrations not yet applied; returns how many ran.
     ///
     /// # Errors
