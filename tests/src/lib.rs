@@ -253,6 +253,7 @@ impl TestApp {
         let address = format!("http://{}", listener.local_addr().expect("local address"));
         let settings = ServerSettings {
             workers: WORKERS as usize,
+            blocking_threads: 0,
             shutdown_timeout: Duration::from_secs(1),
             handle_signals: false,
         };

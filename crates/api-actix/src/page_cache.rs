@@ -6,10 +6,15 @@
 //! board's last event (`EventLog::last_seq`), read from the database before the page: every
 //! committed change of a board or of its tickets appends an event in its own transaction, so the
 //! stamp moves with every change the page could show. A page computed after reading stamp `s`
-//! shows the board as of `s` or later, never earlier; it is served again only to requests that
-//! read the same stamp, for which that is a correct answer (a change committed since was still in
-//! flight when they read the stamp). The stamp comes from the database rather than from this
-//! process, so changes made by another server on the same database count too.
+//! shows the board as of `s` or later, never earlier; it is served again to requests that read
+//! `s` or an earlier stamp, for which that is a correct answer: it shows every change committed
+//! before they read their stamp (a change committed since was still in flight when they did). The
+//! stamp comes from the database rather than from this process, so changes made by another server
+//! on the same database count too.
+//!
+//! So a request that waited for a thread to compute its page takes, if there is one by then, the
+//! page another request computed meanwhile: under a stream of changes, where pages are computed
+//! afresh, requests queued for the same page share one computation instead of each making it.
 //!
 //! The cache holds at most [`PageCache::BUDGET`] bytes of pages; past that it starts over.
 
@@ -43,22 +48,26 @@ impl PageCache {
     /// The most page bytes kept.
     pub const BUDGET: usize = 8 * 1024 * 1024;
 
-    /// The page of `key`, if it was computed at `stamp`.
+    /// The page of `key`, if it was computed at `stamp` or a later one.
     pub fn get(&self, key: &PageKey, stamp: i64) -> Option<Bytes> {
         let pages = self.pages.lock().unwrap_or_else(PoisonError::into_inner);
         pages
             .entries
             .get(key)
-            .filter(|(at, _)| *at == stamp)
+            .filter(|(at, _)| *at >= stamp)
             .map(|(_, body)| body.clone())
     }
 
-    /// Keeps `body`, the page of `key` computed after reading `stamp`.
+    /// Keeps `body`, the page of `key` computed after reading `stamp`, unless one computed at a
+    /// later stamp is kept already.
     pub fn put(&self, key: PageKey, stamp: i64, body: Bytes) {
         if body.len() > Self::BUDGET {
             return;
         }
         let mut pages = self.pages.lock().unwrap_or_else(PoisonError::into_inner);
+        if pages.entries.get(&key).is_some_and(|(at, _)| *at > stamp) {
+            return;
+        }
         if pages.bytes + body.len() > Self::BUDGET {
             pages.entries.clear();
             pages.bytes = 0;
@@ -85,11 +94,16 @@ mod tests {
     }
 
     #[test]
-    fn a_page_is_served_only_at_the_stamp_it_was_computed_at() {
+    fn a_page_is_served_up_to_the_stamp_it_was_computed_at() {
         let cache = PageCache::default();
         assert!(cache.get(&key(1), 3).is_none());
         cache.put(key(1), 3, Bytes::from_static(b"page at 3"));
         assert_eq!(cache.get(&key(1), 3).unwrap(), "page at 3");
+        assert_eq!(
+            cache.get(&key(1), 2).unwrap(),
+            "page at 3",
+            "a request that read an earlier stamp: the page shows all it must"
+        );
         assert!(cache.get(&key(1), 4).is_none(), "the board changed since");
         assert!(cache.get(&key(2), 3).is_none(), "another page");
         let other_filter = PageKey {
@@ -99,7 +113,13 @@ mod tests {
         assert!(cache.get(&other_filter, 3).is_none(), "another filter");
         cache.put(key(1), 4, Bytes::from_static(b"page at 4"));
         assert_eq!(cache.get(&key(1), 4).unwrap(), "page at 4");
-        assert!(cache.get(&key(1), 3).is_none(), "replaced");
+        assert_eq!(cache.get(&key(1), 3).unwrap(), "page at 4", "replaced");
+        cache.put(key(1), 2, Bytes::from_static(b"page at 2"));
+        assert_eq!(
+            cache.get(&key(1), 4).unwrap(),
+            "page at 4",
+            "a page computed at an earlier stamp, finished later, does not replace it"
+        );
     }
 
     #[test]

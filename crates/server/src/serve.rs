@@ -167,6 +167,7 @@ pub fn serve(args: &ServeArgs, env: &HashMap<String, String>) -> Result<(), RunE
     })?;
     let server_settings = ServerSettings {
         workers,
+        blocking_threads: blocking_threads(settings.database.pool_size, workers),
         shutdown_timeout: Duration::from_secs(settings.server.shutdown_timeout_secs),
         // actix stops abruptly on SIGINT; both signals must finish in-flight requests.
         handle_signals: false,
@@ -267,6 +268,12 @@ fn worker_threads(configured: usize) -> usize {
     } else {
         std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
     }
+}
+
+/// Threads of each worker's blocking pool: the pooled connections shared out among the workers
+/// (at least one each), since every read there holds one.
+fn blocking_threads(pool_size: u32, workers: usize) -> usize {
+    (usize::try_from(pool_size).unwrap_or(usize::MAX) / workers.max(1)).max(1)
 }
 
 /// Waits for SIGINT or SIGTERM and names it.

@@ -78,6 +78,10 @@ async fn list(
             // its offset, which grows with the board (milliseconds for tens of thousands).
             state
                 .read(move |s| -> Result<Bytes, ApiError> {
+                    // Computed meanwhile by a request that came later (see `page_cache`).
+                    if let Some(body) = pages.get(&key, stamp) {
+                        return Ok(body);
+                    }
                     let page = s
                         .tickets
                         .list(&query, page)
