@@ -4,7 +4,7 @@ use crate::error::Work;
 use crate::pool::SqliteStore;
 use crate::rows::{BoardChanges, BoardRow, NewBoardRow, to_db};
 use crate::schema::{board_columns, boards, tickets};
-use crate::tickets::{apply_update, refresh_positions};
+use crate::tickets::{UNKNOWN_POSITION, apply_update, refresh_positions};
 use crate::{events, history};
 use diesel::dsl::count_star;
 use diesel::prelude::*;
@@ -305,8 +305,10 @@ impl BoardRepository for SqliteStore {
                     .iter()
                     .map(ColumnName::as_str)
                     .collect();
+                // Their tickets now sort among those of columns the board does not have.
                 let left_behind: i64 = tickets::table
                     .filter(tickets::board_id.eq(id.get()))
+                    .filter(tickets::column_position.eq(UNKNOWN_POSITION))
                     .filter(tickets::current_column.eq_any(&removed))
                     .count()
                     .get_result(conn)?;

@@ -9,6 +9,33 @@ use kanban_domain::ports::{HealthProbe, Inventory, PoolState, StorageHealth};
 use std::io::Read;
 use std::path::Path;
 
+/// How many tickets are in a column of that name, summed over the boards.
+#[derive(Debug, QueryableByName)]
+struct ColumnCount {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    tickets: i64,
+}
+
+/// The tickets per column name over all boards: counted by board and position in the board order
+/// index (a covering walk, no ticket row read) and named from `board_columns`; only the tickets in
+/// columns their board does not have (imported data) are read, board by board (`CROSS JOIN`
+/// keeps that order), for their column's name.
+const TICKETS_BY_COLUMN: &str = "\
+    SELECT name, SUM(tickets) AS tickets FROM (
+        SELECT bc.name AS name, per.tickets AS tickets
+          FROM (SELECT board_id, column_position, COUNT(*) AS tickets FROM tickets
+                 GROUP BY board_id, column_position) per
+          JOIN board_columns bc
+            ON bc.board_id = per.board_id AND bc.position = per.column_position
+        UNION ALL
+        SELECT tickets.current_column AS name, COUNT(*) AS tickets
+          FROM boards CROSS JOIN tickets
+            ON tickets.board_id = boards.id AND tickets.column_position = ?
+         GROUP BY tickets.current_column)
+    GROUP BY name ORDER BY name";
+
 /// The first 16 bytes of every SQLite 3 database file.
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
@@ -75,10 +102,8 @@ impl HealthProbe for SqliteStore {
 
     fn inventory(&self) -> Result<Inventory, StoreError> {
         self.read(|conn| {
-            let tickets_by_column: Vec<(String, i64)> = tickets::table
-                .group_by(tickets::current_column)
-                .select((tickets::current_column, diesel::dsl::count_star()))
-                .order(tickets::current_column)
+            let tickets_by_column: Vec<ColumnCount> = diesel::sql_query(TICKETS_BY_COLUMN)
+                .bind::<diesel::sql_types::Integer, _>(crate::tickets::UNKNOWN_POSITION)
                 .load(conn)?;
             Ok(Inventory {
                 boards: count(boards::table.count().get_result(conn)?),
@@ -88,7 +113,7 @@ impl HealthProbe for SqliteStore {
                 history_entries: count(ticket_history::table.count().get_result(conn)?),
                 tickets_by_column: tickets_by_column
                     .into_iter()
-                    .map(|(column, n)| (column, count(n)))
+                    .map(|column| (column.name, count(column.tickets)))
                     .collect(),
             })
         })

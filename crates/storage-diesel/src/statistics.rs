@@ -5,6 +5,7 @@
 use crate::error::Work;
 use crate::rows::{from_db, to_db};
 use crate::schema::{ticket_history, tickets};
+use crate::tickets::positions_of;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use kanban_domain::history::HistoryField;
@@ -25,7 +26,10 @@ pub(crate) fn timings(
         .into_boxed();
     if !filter.columns.is_empty() {
         let columns: Vec<&str> = filter.columns.iter().map(ColumnName::as_str).collect();
-        query = query.filter(tickets::current_column.eq_any(columns));
+        let positions = positions_of(conn, filter.board_id.get(), &columns)?;
+        query = query
+            .filter(tickets::column_position.eq_any(positions))
+            .filter(tickets::current_column.eq_any(columns));
     }
     if let Some(assignee) = filter.assignee.as_ref().map(AssigneeName::as_str) {
         query = query.filter(tickets::assignee.eq(assignee));

@@ -100,6 +100,26 @@ pub(crate) fn column_position(conn: &mut SqliteConnection, board: i64, column: &
         .unwrap_or(UNKNOWN_POSITION))
 }
 
+/// The places in the board order (`column_position`) of tickets in `columns` on `board`: the
+/// positions of those the board has, and that of columns it does not have (a ticket there is
+/// matched by its column's name). A filter by column names is thus also a filter by positions,
+/// which `idx_tickets_board_order` serves.
+pub(crate) fn positions_of(
+    conn: &mut SqliteConnection,
+    board: i64,
+    columns: &[&str],
+) -> Work<Vec<i32>> {
+    let mut positions: Vec<i32> = board_columns::table
+        .filter(board_columns::board_id.eq(board))
+        .filter(board_columns::name.eq_any(columns))
+        .select(board_columns::position)
+        .load(conn)?;
+    positions.push(UNKNOWN_POSITION);
+    positions.sort_unstable();
+    positions.dedup();
+    Ok(positions)
+}
+
 /// Re-derives `column_position` of every ticket of `board` after its columns changed.
 pub(crate) fn refresh_positions(conn: &mut SqliteConnection, board: i64) -> Work<()> {
     diesel::sql_query(
@@ -156,8 +176,13 @@ impl TicketRepository for SqliteStore {
                 .filter(tickets::board_id.eq(filter.board_id.get()))
                 .into_boxed();
             if !columns.is_empty() {
-                count = count.filter(tickets::current_column.eq_any(&columns));
-                list = list.filter(tickets::current_column.eq_any(&columns));
+                let positions = positions_of(conn, filter.board_id.get(), &columns)?;
+                count = count
+                    .filter(tickets::column_position.eq_any(positions.clone()))
+                    .filter(tickets::current_column.eq_any(&columns));
+                list = list
+                    .filter(tickets::column_position.eq_any(positions))
+                    .filter(tickets::current_column.eq_any(&columns));
             }
             if let Some(assignee) = assignee {
                 count = count.filter(tickets::assignee.eq(assignee));

@@ -92,6 +92,19 @@ pub(super) fn ticket(
     priority: f64,
     at: Timestamp,
 ) -> Ticket {
+    let column = some(board.columns.find(column).cloned(), "column of the board");
+    ticket_in(repos, board, title, column, priority, at)
+}
+
+/// A ticket in `column`, which need not be one of `board`'s (as imported data may have it).
+pub(super) fn ticket_in(
+    repos: &Repositories,
+    board: &Board,
+    title: &str,
+    column: ColumnName,
+    priority: f64,
+    at: Timestamp,
+) -> Ticket {
     let new = NewTicket {
         board_id: board.id,
         title: ok(TicketTitle::parse("title", title), "title"),
@@ -99,7 +112,7 @@ pub(super) fn ticket(
         acceptance_criteria: LongText::empty(),
         priority: ok(Priority::new("priority", priority), "priority"),
         assignee: None,
-        current_column: some(board.columns.find(column).cloned(), "column of the board"),
+        current_column: column,
         at,
     };
     let effects = move |t: &Ticket| Effects {

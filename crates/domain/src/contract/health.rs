@@ -1,7 +1,7 @@
 //! Contract of [`HealthProbe`](crate::ports::HealthProbe).
 
 use super::Factory;
-use super::fixtures::{at, board, move_ticket, ok, ticket};
+use super::fixtures::{at, board, column, move_ticket, ok, ticket, ticket_in};
 use super::users::user;
 use crate::actor::Role;
 use crate::comment::NewComment;
@@ -20,6 +20,9 @@ pub fn health_probe_and_inventory_count_everything(make: Factory<'_>) {
     let a1 = ticket(&repos, &a, "a1", "Todo", 1.0, at(1));
     ticket(&repos, &a, "a2", "Todo", 1.0, at(1));
     ticket(&repos, &b, "b1", "Review", 1.0, at(1));
+    ticket(&repos, &b, "b2", "Todo", 1.0, at(1));
+    // In a column its board does not have (possible only in imported data): counted by name.
+    ticket_in(&repos, &b, "b3", column("Archive"), 1.0, at(1));
     move_ticket(&repos, &a1, "Done", at(2));
     let comment = NewComment {
         ticket_id: a1.id,
@@ -41,17 +44,19 @@ pub fn health_probe_and_inventory_count_everything(make: Factory<'_>) {
             inventory.tickets,
             inventory.comments,
             inventory.users,
-            // Three creations and one move.
+            // Five creations and one move.
             inventory.history_entries,
         ),
-        (2, 3, 1, 2, 4)
+        (2, 5, 1, 2, 6)
     );
     assert_eq!(
         inventory.tickets_by_column,
         [
+            ("Archive".to_owned(), 1),
             ("Done".to_owned(), 1),
             ("Review".to_owned(), 1),
-            ("Todo".to_owned(), 1)
+            // One on each board.
+            ("Todo".to_owned(), 2)
         ]
     );
 }

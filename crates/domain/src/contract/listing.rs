@@ -2,7 +2,7 @@
 //! filters and pages.
 
 use super::Factory;
-use super::fixtures::{actor, apply, at, board, column, columns, ok, some, ticket};
+use super::fixtures::{actor, apply, at, board, column, columns, ok, some, ticket, ticket_in};
 use crate::board::{BoardPatch, Relocation};
 use crate::event::EventKind;
 use crate::page::PageRequest;
@@ -133,6 +133,18 @@ pub fn ticket_list_filters_and_pages(make: Factory<'_>) {
     assert_eq!((items.len(), total), (0, 5));
     let (items, total) = list(&repos, &bot, page(1, 2));
     assert_eq!((titles(&items), total), (vec!["t0", "t2"], 3));
+
+    // A ticket in a column its board does not have (imported data) is found by that name, and
+    // sorts after the board's columns.
+    ticket_in(&repos, &dev, "archived", column("Archive"), 0.0, at(1));
+    let archive = |names: &[&str]| TicketFilter {
+        columns: names.iter().map(|name| column(name)).collect(),
+        ..TicketFilter::board(dev.id)
+    };
+    let (items, total) = list(&repos, &archive(&["Archive"]), None);
+    assert_eq!((titles(&items), total), (vec!["archived"], 1));
+    let (items, total) = list(&repos, &archive(&["Archive", "Todo"]), page(1, 5));
+    assert_eq!((titles(&items), total), (vec!["elsewhere", "archived"], 2));
 }
 
 /// Every page, for every page size, is the matching slice of the unpaged board order (ties of
