@@ -201,7 +201,8 @@ where
 /// writer-thread view of the store, which finds this thread's connection.
 struct UseCase {
     job: Box<dyn QueuedUseCase>,
-    /// Why it did not run, when its savepoint could not be opened.
+    /// Why its run cannot stand: its savepoint could not be opened, the writer had no
+    /// connection, or it panicked.
     refused: Option<String>,
 }
 
