@@ -25,13 +25,8 @@ pub async fn one_page(
 ) -> LoadResult {
     let (client, url) = (client.clone(), url(base, board, page));
     load::run(&name, connections, duration, move |_, _| {
-        let request = client.get(&url).send();
-        async move {
-            match request.await {
-                Ok(response) => response.status().is_success() & response.bytes().await.is_ok(),
-                Err(_) => false,
-            }
-        }
+        let request = client.get(&url);
+        async move { vec![load::send(request).await] }
     })
     .await
 }

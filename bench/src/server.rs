@@ -186,10 +186,8 @@ impl Server {
             reqwest::header::AUTHORIZATION,
             format!("Bearer {}", self.token).parse()?,
         );
-        Ok(reqwest::Client::builder()
+        Ok(crate::load::client_builder()
             .default_headers(headers)
-            .tcp_nodelay(true)
-            .pool_max_idle_per_host(1024)
             .build()?)
     }
 

@@ -578,6 +578,13 @@ async fn list_pages_follow_every_change_of_their_board(app: TestApp) {
         entry("b", "Todo", json!("bot-1")),
         "claimed"
     );
+    // Each ticket of a page, encoded afresh (b) or kept from an earlier page (a, unchanged since
+    // its move), is the ticket as its own `GET` has it.
+    let listed = app.get(&format!("/api/tickets?board_id={board_id}")).await;
+    for item in listed.body["items"].as_array().unwrap() {
+        let own = app.get(&format!("/api/tickets/{}", id_of(item))).await;
+        assert_eq!(*item, own.body);
+    }
 
     let renamed = app
         .post(

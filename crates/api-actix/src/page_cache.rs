@@ -17,10 +17,19 @@
 //! afresh, requests queued for the same page share one computation instead of each making it.
 //!
 //! The cache holds at most [`PageCache::BUDGET`] bytes of pages; past that it starts over.
+//!
+//! Under a stream of changes pages are computed afresh, yet most of their tickets did not change.
+//! [`TicketBodies`] keeps each ticket's JSON with the version it was encoded at; a page computed
+//! afresh reads only the ids and versions of its tickets, takes the encoding of every ticket at a
+//! version it holds, and reads and encodes only the others. Every change of a ticket gives it a
+//! new version (its ETag), and ids are never reused (`AUTOINCREMENT`), so an encoding held at
+//! the ticket's current version is the ticket as it is.
 
 use actix_web::web::Bytes;
+use kanban_domain::TicketId;
+use serde_json::value::RawValue;
 use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// Which page of which listing.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -75,6 +84,53 @@ impl PageCache {
         pages.bytes += body.len();
         if let Some((_, replaced)) = pages.entries.insert(key, (stamp, body)) {
             pages.bytes -= replaced.len();
+        }
+    }
+}
+
+/// Tickets' JSON, each with the version it was encoded at.
+#[derive(Debug, Default)]
+pub struct TicketBodies {
+    bodies: Mutex<Bodies>,
+}
+
+#[derive(Debug, Default)]
+struct Bodies {
+    entries: HashMap<TicketId, (i64, Arc<RawValue>)>,
+    bytes: usize,
+}
+
+impl TicketBodies {
+    /// The most bytes of JSON kept (about 20,000 tickets of usual size).
+    pub const BUDGET: usize = 8 * 1024 * 1024;
+
+    /// The JSON of ticket `id` at `version`, if kept.
+    pub fn get(&self, id: TicketId, version: i64) -> Option<Arc<RawValue>> {
+        let bodies = self.bodies.lock().unwrap_or_else(PoisonError::into_inner);
+        bodies
+            .entries
+            .get(&id)
+            .filter(|(at, _)| *at == version)
+            .map(|(_, body)| body.clone())
+    }
+
+    /// Keeps `body`, the JSON of ticket `id` at `version`, unless a later version is kept.
+    pub fn put(&self, id: TicketId, version: i64, body: Arc<RawValue>) {
+        let size = body.get().len();
+        if size > Self::BUDGET {
+            return;
+        }
+        let mut bodies = self.bodies.lock().unwrap_or_else(PoisonError::into_inner);
+        if bodies.entries.get(&id).is_some_and(|(at, _)| *at > version) {
+            return;
+        }
+        if bodies.bytes + size > Self::BUDGET {
+            bodies.entries.clear();
+            bodies.bytes = 0;
+        }
+        bodies.bytes += size;
+        if let Some((_, replaced)) = bodies.entries.insert(id, (version, body)) {
+            bodies.bytes -= replaced.get().len();
         }
     }
 }
@@ -138,6 +194,52 @@ mod tests {
         cache.put(key(3), 1, Bytes::from(vec![b'x'; PageCache::BUDGET + 1]));
         assert!(
             cache.get(&key(3), 1).is_none(),
+            "larger than the budget: not kept"
+        );
+    }
+
+    fn body(json: &str) -> Arc<RawValue> {
+        Arc::from(RawValue::from_string(json.to_owned()).unwrap())
+    }
+
+    #[test]
+    fn a_ticket_body_is_served_at_its_version_only() {
+        let bodies = TicketBodies::default();
+        let id = TicketId::new(7);
+        assert!(bodies.get(id, 1).is_none());
+        bodies.put(id, 2, body(r#"{"version":2}"#));
+        assert_eq!(bodies.get(id, 2).unwrap().get(), r#"{"version":2}"#);
+        assert!(bodies.get(id, 1).is_none(), "an older version");
+        assert!(bodies.get(id, 3).is_none(), "changed since");
+        assert!(bodies.get(TicketId::new(8), 2).is_none(), "another ticket");
+        bodies.put(id, 1, body(r#"{"version":1}"#));
+        assert_eq!(
+            bodies.get(id, 2).unwrap().get(),
+            r#"{"version":2}"#,
+            "an older version encoded later does not replace a newer one"
+        );
+        bodies.put(id, 3, body(r#"{"version":3}"#));
+        assert_eq!(bodies.get(id, 3).unwrap().get(), r#"{"version":3}"#);
+        assert!(bodies.get(id, 2).is_none(), "replaced");
+    }
+
+    #[test]
+    fn ticket_bodies_start_over_past_their_budget() {
+        let bodies = TicketBodies::default();
+        let half = format!("\"{}\"", "x".repeat(TicketBodies::BUDGET / 2));
+        bodies.put(TicketId::new(1), 1, body(&half));
+        bodies.put(TicketId::new(1), 2, body(&half));
+        assert!(
+            bodies.get(TicketId::new(1), 2).is_some(),
+            "a replaced body frees its bytes"
+        );
+        bodies.put(TicketId::new(2), 1, body(&half));
+        assert!(bodies.get(TicketId::new(1), 2).is_none(), "started over");
+        assert!(bodies.get(TicketId::new(2), 1).is_some());
+        let huge = format!("\"{}\"", "x".repeat(TicketBodies::BUDGET));
+        bodies.put(TicketId::new(3), 1, body(&huge));
+        assert!(
+            bodies.get(TicketId::new(3), 1).is_none(),
             "larger than the budget: not kept"
         );
     }

@@ -68,6 +68,8 @@ pub struct ApiState {
     pub moves: Arc<MoveMetrics>,
     /// Encoded pages of `GET /api/tickets`, kept until their board changes.
     pub pages: Arc<crate::page_cache::PageCache>,
+    /// Tickets' JSON by version, which pages computed afresh reuse.
+    pub ticket_bodies: Arc<crate::page_cache::TicketBodies>,
     /// The health probe running now, shared by the checks that arrive meanwhile.
     pub probe: Arc<crate::shared_probe::SharedProbe>,
     /// Where write use cases run when the store runs them itself (see
@@ -150,6 +152,7 @@ impl ApiState {
             memory: Arc::new(crate::memory::MemoryHistory::default()),
             moves: Arc::new(MoveMetrics::default()),
             pages: Arc::new(crate::page_cache::PageCache::default()),
+            ticket_bodies: Arc::new(crate::page_cache::TicketBodies::default()),
             probe: Arc::new(crate::shared_probe::SharedProbe::default()),
             metrics: Arc::new(Metrics::new()?),
             queued: None,

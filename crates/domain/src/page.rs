@@ -96,16 +96,20 @@ impl<T> Page<T> {
         }
     }
 
-    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page {
-            items: self.items.into_iter().map(f).collect(),
+    /// The page with each item turned by `f`, or the first error `f` gives.
+    ///
+    /// # Errors
+    /// The first error of `f`.
+    pub fn try_map<U, E>(self, f: impl FnMut(T) -> Result<U, E>) -> Result<Page<U>, E> {
+        Ok(Page {
+            items: self.items.into_iter().map(f).collect::<Result<_, _>>()?,
             total: self.total,
             page: self.page,
             page_size: self.page_size,
             total_pages: self.total_pages,
             has_next: self.has_next,
             has_previous: self.has_previous,
-        }
+        })
     }
 }
 

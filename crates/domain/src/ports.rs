@@ -93,6 +93,44 @@ impl TicketFilter {
     }
 }
 
+/// Which tickets, at which versions, the caller of [`TicketRepository::list_page`] holds
+/// already; any `FnMut(TicketId, i64) -> bool` is one.
+pub trait Holding {
+    /// Whether the caller holds ticket `id` at `version`.
+    fn holds(&mut self, id: TicketId, version: i64) -> bool;
+}
+
+impl<F: FnMut(TicketId, i64) -> bool> Holding for F {
+    fn holds(&mut self, id: TicketId, version: i64) -> bool {
+        self(id, version)
+    }
+}
+
+/// A ticket of a page ([`TicketRepository::list_page`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Listed {
+    /// A ticket at a version the caller said it holds: only its id and version were read.
+    Held { id: TicketId, version: i64 },
+    /// A ticket read in full.
+    Read(Ticket),
+}
+
+impl Listed {
+    pub fn id(&self) -> TicketId {
+        match self {
+            Self::Held { id, .. } => *id,
+            Self::Read(ticket) => ticket.id,
+        }
+    }
+
+    pub fn version(&self) -> i64 {
+        match self {
+            Self::Held { version, .. } => *version,
+            Self::Read(ticket) => ticket.version,
+        }
+    }
+}
+
 /// Boards and their columns.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 pub trait BoardRepository: Send + Sync {
@@ -166,16 +204,26 @@ pub trait TicketRepository: Send + Sync {
     /// `Internal` when storage fails.
     fn get(&self, id: TicketId) -> Result<Option<Ticket>, StoreError>;
 
-    /// Tickets matching `filter` in board order, one page of them when `page` is given, and the
-    /// total number matching.
+    /// Every ticket matching `filter`, in board order.
     ///
     /// # Errors
     /// `Internal` when storage fails.
-    fn list(
+    fn list(&self, filter: &TicketFilter) -> Result<Vec<Ticket>, StoreError>;
+
+    /// One page of the tickets matching `filter`, in board order, and how many match in all, from
+    /// one snapshot. A ticket `held` holds at its version comes back as
+    /// [`Listed::Held`]: the caller holds that version of it already, so the rest of it is not
+    /// read. Every change of a ticket gives it a new version, so a held version is the ticket
+    /// as it is.
+    ///
+    /// # Errors
+    /// `Internal` when storage fails.
+    fn list_page(
         &self,
         filter: &TicketFilter,
-        page: Option<PageRequest>,
-    ) -> Result<(Vec<Ticket>, u64), StoreError>;
+        page: PageRequest,
+        held: &mut dyn Holding,
+    ) -> Result<(Vec<Listed>, u64), StoreError>;
 
     /// Where each ticket matching `filter` is and since when (what the statistics need, without
     /// the texts), in board order like [`TicketRepository::list`].

@@ -5,13 +5,13 @@
 use crate::error::Work;
 use crate::rows::{from_db, to_db};
 use crate::schema::{ticket_history, tickets};
-use crate::tickets::positions_of;
+use crate::tickets::{Matching, board_order};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use kanban_domain::history::HistoryField;
 use kanban_domain::ports::TicketFilter;
 use kanban_domain::statistics::{ColumnEntry, TicketTiming};
-use kanban_domain::values::{AssigneeName, ColumnName};
+use kanban_domain::values::ColumnName;
 use kanban_domain::{BoardId, TicketId, Timestamp};
 
 type TimingRow = (i64, String, String, NaiveDateTime, NaiveDateTime);
@@ -21,25 +21,9 @@ pub(crate) fn timings(
     conn: &mut SqliteConnection,
     filter: &TicketFilter,
 ) -> Work<Vec<TicketTiming>> {
-    let mut query = tickets::table
-        .filter(tickets::board_id.eq(filter.board_id.get()))
-        .into_boxed();
-    if !filter.columns.is_empty() {
-        let columns: Vec<&str> = filter.columns.iter().map(ColumnName::as_str).collect();
-        let positions = positions_of(conn, filter.board_id.get(), &columns)?;
-        query = query
-            .filter(tickets::column_position.eq_any(positions))
-            .filter(tickets::current_column.eq_any(columns));
-    }
-    if let Some(assignee) = filter.assignee.as_ref().map(AssigneeName::as_str) {
-        query = query.filter(tickets::assignee.eq(assignee));
-    }
-    let rows: Vec<TimingRow> = query
-        .order((
-            tickets::column_position.asc(),
-            tickets::priority.asc(),
-            tickets::id.asc(),
-        ))
+    let rows: Vec<TimingRow> = Matching::of(conn, filter)?
+        .query()
+        .order(board_order())
         .select((
             tickets::id,
             tickets::title,

@@ -11,7 +11,7 @@ use crate::{events, history};
 use diesel::prelude::*;
 use kanban_domain::page::PageRequest;
 use kanban_domain::ports::{
-    Committed, TicketChange, TicketEffects, TicketFilter, TicketRepository,
+    Committed, Holding, Listed, TicketChange, TicketEffects, TicketFilter, TicketRepository,
 };
 use kanban_domain::statistics::TicketTiming;
 use kanban_domain::ticket::{NewTicket, TicketUpdate};
@@ -104,11 +104,7 @@ pub(crate) fn column_position(conn: &mut SqliteConnection, board: i64, column: &
 /// positions of those the board has, and that of columns it does not have (a ticket there is
 /// matched by its column's name). A filter by column names is thus also a filter by positions,
 /// which `idx_tickets_board_order` serves.
-pub(crate) fn positions_of(
-    conn: &mut SqliteConnection,
-    board: i64,
-    columns: &[&str],
-) -> Work<Vec<i32>> {
+fn positions_of(conn: &mut SqliteConnection, board: i64, columns: &[&str]) -> Work<Vec<i32>> {
     let mut positions: Vec<i32> = board_columns::table
         .filter(board_columns::board_id.eq(board))
         .filter(board_columns::name.eq_any(columns))
@@ -132,6 +128,61 @@ pub(crate) fn refresh_positions(conn: &mut SqliteConnection, board: i64) -> Work
     .bind::<diesel::sql_types::BigInt, _>(board)
     .execute(conn)?;
     Ok(())
+}
+
+/// Board order: column position, numeric priority, id (the order of `idx_tickets_board_order`).
+pub(crate) fn board_order() -> (
+    diesel::helper_types::Asc<tickets::column_position>,
+    diesel::helper_types::Asc<tickets::priority>,
+    diesel::helper_types::Asc<tickets::id>,
+) {
+    (
+        tickets::column_position.asc(),
+        tickets::priority.asc(),
+        tickets::id.asc(),
+    )
+}
+
+/// The tickets a [`TicketFilter`] matches, as the conditions of a query. A filter by column names
+/// is also one by their positions ([`positions_of`]), so it walks `idx_tickets_board_order`.
+pub(crate) struct Matching<'a> {
+    board: i64,
+    columns: Vec<&'a str>,
+    positions: Vec<i32>,
+    assignee: Option<&'a str>,
+}
+
+impl<'a> Matching<'a> {
+    pub(crate) fn of(conn: &mut SqliteConnection, filter: &'a TicketFilter) -> Work<Self> {
+        let board = filter.board_id.get();
+        let columns: Vec<&str> = filter.columns.iter().map(ColumnName::as_str).collect();
+        let positions = if columns.is_empty() {
+            Vec::new()
+        } else {
+            positions_of(conn, board, &columns)?
+        };
+        Ok(Self {
+            board,
+            columns,
+            positions,
+            assignee: filter.assignee.as_ref().map(AssigneeName::as_str),
+        })
+    }
+
+    pub(crate) fn query(&self) -> tickets::BoxedQuery<'_, diesel::sqlite::Sqlite> {
+        let mut query = tickets::table
+            .filter(tickets::board_id.eq(self.board))
+            .into_boxed();
+        if !self.columns.is_empty() {
+            query = query
+                .filter(tickets::column_position.eq_any(&self.positions))
+                .filter(tickets::current_column.eq_any(&self.columns));
+        }
+        if let Some(assignee) = self.assignee {
+            query = query.filter(tickets::assignee.eq(assignee));
+        }
+        query
+    }
 }
 
 /// A failed guard of a batch: whatever it found (a moved version, a missing row), the batch was
@@ -159,71 +210,51 @@ impl TicketRepository for SqliteStore {
         })
     }
 
-    fn list(
+    fn list(&self, filter: &TicketFilter) -> Result<Vec<Ticket>, StoreError> {
+        self.read(|conn| {
+            let rows: Vec<TicketRow> = Matching::of(conn, filter)?
+                .query()
+                .order(board_order())
+                .select(TicketRow::as_select())
+                .load(conn)?;
+            Ok(rows.into_iter().map(Ticket::from).collect())
+        })
+    }
+
+    fn list_page(
         &self,
         filter: &TicketFilter,
-        page: Option<PageRequest>,
-    ) -> Result<(Vec<Ticket>, u64), StoreError> {
-        let columns: Vec<&str> = filter.columns.iter().map(ColumnName::as_str).collect();
-        let assignee = filter.assignee.as_ref().map(AssigneeName::as_str);
+        page: PageRequest,
+        held: &mut dyn Holding,
+    ) -> Result<(Vec<Listed>, u64), StoreError> {
         self.read(|conn| {
-            let mut count = tickets::table
-                .filter(tickets::board_id.eq(filter.board_id.get()))
-                .into_boxed();
-            // `column_position` mirrors the column's place on the board, so this index walk is
-            // already in board order: no join, no sort.
-            let mut list = tickets::table
-                .filter(tickets::board_id.eq(filter.board_id.get()))
-                .into_boxed();
-            if !columns.is_empty() {
-                let positions = positions_of(conn, filter.board_id.get(), &columns)?;
-                count = count
-                    .filter(tickets::column_position.eq_any(positions.clone()))
-                    .filter(tickets::current_column.eq_any(&columns));
-                list = list
-                    .filter(tickets::column_position.eq_any(positions))
-                    .filter(tickets::current_column.eq_any(&columns));
-            }
-            if let Some(assignee) = assignee {
-                count = count.filter(tickets::assignee.eq(assignee));
-                list = list.filter(tickets::assignee.eq(assignee));
-            }
-            let total: i64 = count.count().get_result(conn)?;
-            let list = list.order((
-                tickets::column_position.asc(),
-                tickets::priority.asc(),
-                tickets::id.asc(),
-            ));
-            let rows = match page {
-                None => list.select(TicketRow::as_select()).load(conn)?,
-                Some(page) => {
-                    // A page deep in a large board walks `offset` entries of the board order
-                    // whichever way; walking them in `idx_tickets_board_order`, which holds the
-                    // ids (a covering index walk, in the subquery), instead of visiting every
-                    // skipped ticket row makes page 1,000 of a 100,000-ticket board cost about
-                    // what counting the board does. Only the page's own rows are then read, by
-                    // id, and put back in board order. One statement with a fixed text, so it
-                    // stays prepared (a literal `IN (?, ?, …)` of the ids would be parsed again
-                    // for every page).
-                    let page_ids = list
-                        .select(tickets::id)
-                        .limit(to_i64(page.limit()))
-                        .offset(to_i64(page.offset()));
-                    tickets::table
-                        .filter(tickets::id.eq_any(page_ids))
-                        .order((
-                            tickets::column_position.asc(),
-                            tickets::priority.asc(),
-                            tickets::id.asc(),
-                        ))
+            let matching = Matching::of(conn, filter)?;
+            let total: i64 = matching.query().count().get_result(conn)?;
+            // The page's ids and versions, from `idx_tickets_board_order` alone when there is
+            // no filter but the board (the index holds both): a page deep in a large board walks
+            // `offset` index entries, not the rows, and a page of tickets the caller holds reads
+            // no row at all. Each other ticket is then read by id, in the same snapshot.
+            let entries: Vec<(i64, i64)> = matching
+                .query()
+                .order(board_order())
+                .select((tickets::id, tickets::version))
+                .limit(to_i64(page.limit()))
+                .offset(to_i64(page.offset()))
+                .load(conn)?;
+            let mut items = Vec::with_capacity(entries.len());
+            for (id, version) in entries {
+                let id = TicketId::new(id);
+                items.push(if held.holds(id, version) {
+                    Listed::Held { id, version }
+                } else {
+                    let row = tickets::table
+                        .find(id.get())
                         .select(TicketRow::as_select())
-                        .load(conn)?
-                }
-            };
-            Ok((
-                rows.into_iter().map(Ticket::from).collect(),
-                u64::try_from(total).unwrap_or_default(),
-            ))
+                        .first(conn)?;
+                    Listed::Read(Ticket::from(row))
+                });
+            }
+            Ok((items, u64::try_from(total).unwrap_or_default()))
         })
     }
 

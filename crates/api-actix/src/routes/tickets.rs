@@ -14,9 +14,12 @@ use actix_web::http::{StatusCode, header};
 use actix_web::web::Bytes;
 use actix_web::{HttpResponse, web};
 use kanban_domain::page::Page;
-use kanban_domain::ports::Committed;
+use kanban_domain::ports::{Committed, Listed};
 use kanban_domain::services::Services;
 use kanban_domain::{BoardId, DomainError, Ticket, TicketId};
+use serde_json::value::RawValue;
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Instant;
 
 pub(super) fn configure(routes: &mut Routes<'_>) {
@@ -73,7 +76,7 @@ async fn list(
     let body = match state.pages.get(&key, stamp) {
         Some(body) => body,
         None => {
-            let pages = state.pages.clone();
+            let (pages, bodies) = (state.pages.clone(), state.ticket_bodies.clone());
             // Not on the worker thread: a page counts the board's matching tickets and walks
             // its offset, which grows with the board (milliseconds for tens of thousands).
             state
@@ -82,10 +85,29 @@ async fn list(
                     if let Some(body) = pages.get(&key, stamp) {
                         return Ok(body);
                     }
+                    // Tickets encoded at their current version already are not read again.
+                    let mut held = HashMap::new();
                     let page = s
                         .tickets
-                        .list(&query, page)
+                        .list(&query, page, &mut |id, version| {
+                            bodies
+                                .get(id, version)
+                                .map(|body| held.insert(id, body))
+                                .is_some()
+                        })
                         .map_err(|e| ApiError::from_domain_at(e, "query"))?;
+                    let page = page.try_map(|listed| match listed {
+                        Listed::Held { id, .. } => held
+                            .remove(&id)
+                            .ok_or_else(|| ApiError::internal("a held ticket's body is gone")),
+                        Listed::Read(ticket) => {
+                            let body: Arc<RawValue> = serde_json::value::to_raw_value(&ticket)
+                                .map_err(ApiError::internal)?
+                                .into();
+                            bodies.put(ticket.id, ticket.version, body.clone());
+                            Ok(body)
+                        }
+                    })?;
                     let body = Bytes::from(serde_json::to_vec(&page).map_err(ApiError::internal)?);
                     pages.put(key, stamp, body.clone());
                     Ok(body)

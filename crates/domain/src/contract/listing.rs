@@ -1,14 +1,17 @@
-//! Contract of [`TicketRepository::list`](crate::ports::TicketRepository::list): board order,
-//! filters and pages.
+//! Contract of [`TicketRepository::list`](crate::ports::TicketRepository::list) and
+//! [`TicketRepository::list_page`](crate::ports::TicketRepository::list_page): board order,
+//! filters, pages, and tickets the caller holds already.
 
 use super::Factory;
 use super::fixtures::{actor, apply, at, board, column, columns, ok, some, ticket, ticket_in};
 use crate::board::{BoardPatch, Relocation};
 use crate::event::EventKind;
+use crate::ids::TicketId;
 use crate::page::PageRequest;
-use crate::ports::{Repositories, TicketFilter};
+use crate::ports::{Listed, Repositories, TicketFilter};
 use crate::ticket::Ticket;
 use crate::values::AssigneeName;
+use std::collections::HashMap;
 
 fn assignee(name: &str) -> AssigneeName {
     ok(AssigneeName::parse("assignee", name), "assignee")
@@ -18,12 +21,98 @@ fn titles(tickets: &[Ticket]) -> Vec<&str> {
     tickets.iter().map(|t| t.title.as_str()).collect()
 }
 
+/// Every matching ticket (`list`), or one page of them read in full (`list_page` holding
+/// none), with the number matching.
 fn list(
     repos: &Repositories,
     filter: &TicketFilter,
     page: Option<PageRequest>,
 ) -> (Vec<Ticket>, u64) {
-    ok(repos.tickets.list(filter, page), "list tickets")
+    let Some(page) = page else {
+        let all = ok(repos.tickets.list(filter), "list tickets");
+        let total = all.len() as u64;
+        return (all, total);
+    };
+    let (items, total) = ok(
+        repos.tickets.list_page(filter, page, &mut |_, _| false),
+        "list a page",
+    );
+    let items = items
+        .into_iter()
+        .map(|listed| match listed {
+            Listed::Read(ticket) => ticket,
+            held @ Listed::Held { .. } => panic!("nothing is held, yet {held:?}"),
+        })
+        .collect();
+    (items, total)
+}
+
+/// `list_page` asks about each ticket of the page once, in board order, with its current
+/// version. One held at that version comes back as its id and version; every other one in full,
+/// as `list` has it. A change gives a ticket a new version, so an older one held counts no more.
+pub fn ticket_list_page_skips_tickets_held_at_their_version(make: Factory<'_>) {
+    let repos = make();
+    let ops = board(&repos, "Ops", &["Todo", "Done"], at(0)).value.board;
+    for i in 0..6_u32 {
+        let column = ["Todo", "Done"][(i % 2) as usize];
+        ticket(&repos, &ops, &format!("t{i}"), column, f64::from(i), at(1));
+    }
+    let all = TicketFilter::board(ops.id);
+    let before = ok(repos.tickets.list(&all), "list");
+    assert_eq!(titles(&before), ["t0", "t2", "t4", "t1", "t3", "t5"]);
+    // The caller holds t0, t4 and t3 as they are now; then t0 is claimed.
+    let holding: HashMap<TicketId, i64> = before
+        .iter()
+        .step_by(2)
+        .map(|t| (t.id, t.version))
+        .collect();
+    let claim = ok(before[0].claim(&assignee("bot"), &actor(), at(2)), "claim");
+    apply(&repos, &claim, EventKind::TicketClaimed);
+    let now = ok(repos.tickets.list(&all), "list");
+
+    for (n, slice) in [(1, &now[..4]), (2, &now[4..])] {
+        let mut asked = Vec::new();
+        let (items, total) = ok(
+            repos.tickets.list_page(
+                &all,
+                ok(PageRequest::new(n, 4), "page"),
+                &mut |id, version| {
+                    asked.push((id, version));
+                    holding.get(&id) == Some(&version)
+                },
+            ),
+            "list a page",
+        );
+        assert_eq!(total, 6, "page {n}");
+        let versions: Vec<(TicketId, i64)> = slice.iter().map(|t| (t.id, t.version)).collect();
+        assert_eq!(asked, versions, "page {n}: asked about each ticket once");
+        let expected: Vec<Listed> = slice
+            .iter()
+            .map(|t| {
+                if holding.get(&t.id) == Some(&t.version) {
+                    Listed::Held {
+                        id: t.id,
+                        version: t.version,
+                    }
+                } else {
+                    Listed::Read(t.clone())
+                }
+            })
+            .collect();
+        assert_eq!(items, expected, "page {n}");
+        let held: Vec<bool> = items
+            .iter()
+            .map(|listed| matches!(listed, Listed::Held { .. }))
+            .collect();
+        let expected_held: &[bool] = match n {
+            1 => &[false, false, true, false],
+            _ => &[true, false],
+        };
+        assert_eq!(
+            held, expected_held,
+            "page {n}: t0 changed since it was held"
+        );
+    }
 }
 
 /// Board order: column position on the board (not name), then numeric priority, then id.

@@ -14,7 +14,8 @@ use crate::ids::{BoardId, CommentId, HistoryId, TicketId};
 use crate::page::PageRequest;
 use crate::ports::{
     BoardEvents, BoardRepository, CommentEvents, CommentRepository, Committed, EventLog,
-    HistoryRepository, Repositories, TicketChange, TicketEffects, TicketFilter, TicketRepository,
+    HistoryRepository, Holding, Listed, Repositories, TicketChange, TicketEffects, TicketFilter,
+    TicketRepository,
 };
 use crate::statistics::{ColumnEntry, TicketTiming};
 use crate::ticket::{NewTicket, Ticket, TicketUpdate};
@@ -117,6 +118,23 @@ impl State {
             .and_then(|b| b.columns.iter().position(|c| *c == ticket.current_column))
             .unwrap_or(usize::MAX);
         (position, ticket.priority.value(), ticket.id)
+    }
+
+    /// The tickets matching `filter`, in board order.
+    fn matching(&self, filter: &TicketFilter) -> Vec<&Ticket> {
+        let mut matching: Vec<&Ticket> = self
+            .tickets
+            .values()
+            .filter(|t| t.board_id == filter.board_id)
+            .filter(|t| filter.columns.is_empty() || filter.columns.contains(&t.current_column))
+            .filter(|t| filter.assignee.is_none() || t.assignee == filter.assignee)
+            .collect();
+        matching.sort_by(|a, b| {
+            let (pa, qa, ia) = self.sort_key(a);
+            let (pb, qb, ib) = self.sort_key(b);
+            pa.cmp(&pb).then(qa.total_cmp(&qb)).then(ia.cmp(&ib))
+        });
+        matching
     }
 }
 
@@ -266,40 +284,44 @@ impl TicketRepository for MemoryStore {
         Ok(self.lock().tickets.get(&id).cloned())
     }
 
-    fn list(
+    fn list(&self, filter: &TicketFilter) -> Result<Vec<Ticket>, StoreError> {
+        let state = self.lock();
+        Ok(state.matching(filter).into_iter().cloned().collect())
+    }
+
+    fn list_page(
         &self,
         filter: &TicketFilter,
-        page: Option<PageRequest>,
-    ) -> Result<(Vec<Ticket>, u64), StoreError> {
+        page: PageRequest,
+        held: &mut dyn Holding,
+    ) -> Result<(Vec<Listed>, u64), StoreError> {
         let state = self.lock();
-        let mut matching: Vec<&Ticket> = state
-            .tickets
-            .values()
-            .filter(|t| t.board_id == filter.board_id)
-            .filter(|t| filter.columns.is_empty() || filter.columns.contains(&t.current_column))
-            .filter(|t| filter.assignee.is_none() || t.assignee == filter.assignee)
+        let matching = state.matching(filter);
+        let items = matching
+            .iter()
+            .skip(usize::try_from(page.offset()).unwrap_or(usize::MAX))
+            .take(usize::try_from(page.limit()).unwrap_or(usize::MAX))
+            .map(|t| {
+                if held.holds(t.id, t.version) {
+                    Listed::Held {
+                        id: t.id,
+                        version: t.version,
+                    }
+                } else {
+                    Listed::Read((*t).clone())
+                }
+            })
             .collect();
-        matching.sort_by(|a, b| {
-            let (pa, qa, ia) = state.sort_key(a);
-            let (pb, qb, ib) = state.sort_key(b);
-            pa.cmp(&pb).then(qa.total_cmp(&qb)).then(ia.cmp(&ib))
-        });
-        let total = matching.len() as u64;
-        let items = match page {
-            Some(page) => matching
-                .into_iter()
-                .skip(usize::try_from(page.offset()).unwrap_or(usize::MAX))
-                .take(usize::try_from(page.limit()).unwrap_or(usize::MAX))
-                .cloned()
-                .collect(),
-            None => matching.into_iter().cloned().collect(),
-        };
-        Ok((items, total))
+        Ok((items, matching.len() as u64))
     }
 
     fn timings(&self, filter: &TicketFilter) -> Result<Vec<TicketTiming>, StoreError> {
-        let (tickets, _) = TicketRepository::list(self, filter, None)?;
-        Ok(tickets.iter().map(TicketTiming::of).collect())
+        let state = self.lock();
+        Ok(state
+            .matching(filter)
+            .into_iter()
+            .map(TicketTiming::of)
+            .collect())
     }
 
     fn create(

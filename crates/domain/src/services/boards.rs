@@ -120,7 +120,7 @@ impl BoardService {
             columns: affected,
             assignee: None,
         };
-        Ok(self.tickets.list(&filter, None)?.0)
+        Ok(self.tickets.list(&filter)?)
     }
 
     /// Reads the board, checks the precondition, lets `decide` compute the change and applies it;
@@ -243,7 +243,7 @@ impl BoardService {
                     columns: vec![old.clone()],
                     assignee: None,
                 };
-                let tickets = self.tickets.list(&filter, None)?.0;
+                let tickets = self.tickets.list(&filter)?;
                 board.rename_column(from, to, &tickets, self.clock.now())
             },
             |before, update| {

@@ -8,7 +8,8 @@ use crate::ids::{BoardId, TicketId};
 use crate::page::{Page, PageRequest};
 use crate::policy::Permission;
 use crate::ports::{
-    BoardRepository, Committed, Effects, Repositories, TicketChange, TicketFilter, TicketRepository,
+    BoardRepository, Committed, Effects, Holding, Listed, Repositories, TicketChange, TicketFilter,
+    TicketRepository,
 };
 use crate::ticket::{NewTicket, Ticket, TicketPatch, TicketSummary};
 use crate::time::{Clock, Timestamp};
@@ -83,13 +84,17 @@ impl TicketService {
         self.tickets.get(id)?.ok_or(DomainError::NotFound("Ticket"))
     }
 
+    /// One page of a board's tickets; those `held` holds at their version come
+    /// as [`Listed::Held`] (see [`TicketRepository::list_page`]).
+    ///
     /// # Errors
     /// `NotFound` for an unknown board, `Validation` for a column the board does not have.
     pub fn list(
         &self,
         query: &TicketListQuery,
         page: PageRequest,
-    ) -> Result<Page<Ticket>, DomainError> {
+        held: &mut dyn Holding,
+    ) -> Result<Page<Listed>, DomainError> {
         let board = self.board(query.board_id)?;
         let columns = match &query.column {
             Some(name) => vec![board.resolve_column("column", name)?],
@@ -100,7 +105,7 @@ impl TicketService {
             columns,
             assignee: query.assignee.clone(),
         };
-        let (items, total) = self.tickets.list(&filter, Some(page))?;
+        let (items, total) = self.tickets.list_page(&filter, page, held)?;
         Ok(Page::new(items, total, page))
     }
 
@@ -118,7 +123,7 @@ impl TicketService {
                     .board
             }
         };
-        let (tickets, _) = self.tickets.list(&TicketFilter::board(board.id), None)?;
+        let tickets = self.tickets.list(&TicketFilter::board(board.id))?;
         let now = self.clock.now();
         let tickets: Vec<TicketSummary> = tickets
             .into_iter()
