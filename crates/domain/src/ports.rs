@@ -115,22 +115,6 @@ pub enum Listed {
     Read(Ticket),
 }
 
-impl Listed {
-    pub fn id(&self) -> TicketId {
-        match self {
-            Self::Held { id, .. } => *id,
-            Self::Read(ticket) => ticket.id,
-        }
-    }
-
-    pub fn version(&self) -> i64 {
-        match self {
-            Self::Held { version, .. } => *version,
-            Self::Read(ticket) => ticket.version,
-        }
-    }
-}
-
 /// Boards and their columns.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 pub trait BoardRepository: Send + Sync {
