@@ -16,11 +16,12 @@ static STATEMENTS: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
 static CACHED: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
 
 /// The beginnings of the statements every ticket read and write runs: each must be kept prepared.
-const HOT: [&str; 11] = [
+const HOT: [&str; 12] = [
     // A ticket by id (`.first()`: `LIMIT ?`).
     "SELECT `tickets`.`id`, `tickets`.`board_id`, `tickets`.`title`, `tickets`.`description`, `tickets`.`acceptance_criteria`, `tickets`.`priority`, `tickets`.`assignee`, `tickets`.`current_column`, `tickets`.`created_at`, `tickets`.`updated_at`, `tickets`.`column_entered_at`, `tickets`.`version` FROM `tickets` WHERE (`tickets`.`id` = ?)",
-    // A page of a board: its tickets' ids and versions.
+    // A page of a board: its tickets' ids and versions, then those not held, by id.
     PAGE,
+    "SELECT `tickets`.`id`, `tickets`.`board_id`, `tickets`.`title`, `tickets`.`description`, `tickets`.`acceptance_criteria`, `tickets`.`priority`, `tickets`.`assignee`, `tickets`.`current_column`, `tickets`.`created_at`, `tickets`.`updated_at`, `tickets`.`column_entered_at`, `tickets`.`version` FROM `tickets` WHERE `tickets`.`id` IN (SELECT value FROM json_each(?))",
     // A board with its columns (read before every ticket write and page).
     "SELECT `boards`.`id`, `boards`.`name`, `boards`.`description`, `boards`.`created_at`, `boards`.`updated_at`, `boards`.`version`, `board_columns`.`name` FROM (`boards` LEFT OUTER JOIN `board_columns`",
     "INSERT INTO `tickets`",

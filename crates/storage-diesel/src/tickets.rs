@@ -17,7 +17,7 @@ use kanban_domain::statistics::TicketTiming;
 use kanban_domain::ticket::{NewTicket, TicketUpdate};
 use kanban_domain::values::{AssigneeName, ColumnName};
 use kanban_domain::{BoardId, NewEvent, StoreError, Ticket, TicketId};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// Why a compare-and-set touched no row: the row is gone, or its version moved.
 fn missed(conn: &mut SqliteConnection, id: TicketId) -> Work<StoreError> {
@@ -241,17 +241,48 @@ impl TicketRepository for SqliteStore {
                 .limit(to_i64(page.limit()))
                 .offset(to_i64(page.offset()))
                 .load(conn)?;
+            let holds: Vec<bool> = entries
+                .iter()
+                .map(|(id, version)| held.holds(TicketId::new(*id), *version))
+                .collect();
+            let wanted: Vec<i64> = entries
+                .iter()
+                .zip(&holds)
+                .filter(|(_, holds)| !**holds)
+                .map(|((id, _), _)| *id)
+                .collect();
+            // The tickets not held, in one statement whatever their number: the ids go as one
+            // JSON array (`json_each`), so the text is fixed and stays prepared.
+            let mut read: HashMap<i64, Ticket> = if wanted.is_empty() {
+                HashMap::new()
+            } else {
+                let ids = serde_json::to_string(&wanted).map_err(StoreError::internal)?;
+                enum TicketsById {}
+                let rows: Vec<TicketRow> = tickets::table
+                    .filter(
+                        diesel::dsl::sql::<diesel::sql_types::Bool>(
+                            "`tickets`.`id` IN (SELECT value FROM json_each(",
+                        )
+                        .bind::<diesel::sql_types::Text, _>(ids)
+                        .sql("))"),
+                    )
+                    .select(TicketRow::as_select())
+                    .keep_prepared_as::<TicketsById>()
+                    .load(conn)?;
+                rows.into_iter()
+                    .map(|row| (row.id, Ticket::from(row)))
+                    .collect()
+            };
             let mut items = Vec::with_capacity(entries.len());
-            for (id, version) in entries {
-                let id = TicketId::new(id);
-                items.push(if held.holds(id, version) {
-                    Listed::Held { id, version }
+            for ((id, version), holds) in entries.into_iter().zip(holds) {
+                items.push(if holds {
+                    Listed::Held {
+                        id: TicketId::new(id),
+                        version,
+                    }
                 } else {
-                    let row = tickets::table
-                        .find(id.get())
-                        .select(TicketRow::as_select())
-                        .first(conn)?;
-                    Listed::Read(Ticket::from(row))
+                    // Listed a moment ago in this same snapshot, so it is there.
+                    Listed::Read(read.remove(&id).ok_or(StoreError::NotFound)?)
                 });
             }
             Ok((items, u64::try_from(total).unwrap_or_default()))
