@@ -186,7 +186,7 @@ mod tests {
             board_id: BoardId::new(1),
             seq: 1,
             timestamp: chrono::Utc::now(),
-            data: serde_json::json!({"board_id": 1}),
+            data: kanban_domain::EventData::of(&serde_json::json!({"board_id": 1})).unwrap(),
         }
     }
 

@@ -33,7 +33,7 @@ pub use actor::{Actor, Role};
 pub use board::{Board, BoardView};
 pub use comment::Comment;
 pub use error::{DomainError, FieldError, StoreError};
-pub use event::{Event, EventKind, NewEvent};
+pub use event::{Event, EventData, EventKind, NewEvent};
 pub use history::{HistoryEntry, HistoryField, NewHistory};
 pub use ids::{BoardId, CommentId, HistoryId, TicketId, UserId};
 pub use page::{Page, PageRequest};

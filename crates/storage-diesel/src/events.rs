@@ -9,11 +9,11 @@ use crate::schema::{event_sequences, events};
 use diesel::dsl::{max, min};
 use diesel::prelude::*;
 use kanban_domain::ports::EventLog;
-use kanban_domain::{BoardId, Event, EventKind, NewEvent, StoreError, Timestamp};
+use kanban_domain::{BoardId, Event, EventData, EventKind, NewEvent, StoreError, Timestamp};
 
 /// Appends `new` to the log, numbering each event after the last sequence number its board ever
-/// had (kept in `event_sequences`, so numbers are never reused, even after pruning). The events
-/// are taken, so their data moves into the committed events instead of being copied.
+/// had (kept in `event_sequences`, so numbers are never reused, even after pruning). The payloads
+/// are stored as the JSON text they already are.
 pub(crate) fn append(conn: &mut SqliteConnection, new: Vec<NewEvent>) -> Work<Vec<Event>> {
     enum NextSeq {}
     enum InsertEvent {}
@@ -34,13 +34,12 @@ pub(crate) fn append(conn: &mut SqliteConnection, new: Vec<NewEvent>) -> Work<Ve
             .find(board_id)
             .select(event_sequences::last_seq)
             .first(conn)?;
-        let payload = serde_json::to_string(&event.data)?;
         diesel::insert_into(events::table)
             .values(NewEventRow {
                 board_id,
                 seq,
                 event_type: event.kind.as_str(),
-                payload: &payload,
+                payload: event.data.as_str(),
                 created_at: to_db(event.at),
             })
             .keep_prepared_as::<InsertEvent>()
@@ -71,7 +70,7 @@ impl TryFrom<EventRow> for Event {
             board_id: BoardId::new(row.board_id),
             seq: row.seq,
             timestamp: from_db(row.created_at),
-            data: serde_json::from_str(&row.payload)?,
+            data: EventData::from_json(row.payload)?,
         })
     }
 }

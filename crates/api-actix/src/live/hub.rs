@@ -396,7 +396,7 @@ impl Drop for ConnectionGuard {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kanban_domain::EventKind;
+    use kanban_domain::{EventData, EventKind};
 
     fn event(board: i64, seq: i64) -> Event {
         Event {
@@ -404,7 +404,7 @@ mod tests {
             board_id: BoardId::new(board),
             seq,
             timestamp: Utc::now(),
-            data: serde_json::json!({"board_id": board}),
+            data: EventData::of(&serde_json::json!({"board_id": board})).unwrap(),
         }
     }
 

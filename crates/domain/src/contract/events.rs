@@ -111,8 +111,8 @@ pub fn event_seq_per_board_across_write_kinds(make: Factory<'_>) {
         data: written.data.clone(),
     };
     assert_eq!(log[6], expected, "kind, instant and payload round-trip");
-    assert_eq!(log[6].data["nested"]["list"][1], "two");
-    assert_eq!(log[6].data["text"], "é✓");
+    assert_eq!(log[6].data.value()["nested"]["list"][1], "two");
+    assert_eq!(log[6].data.value()["text"], "é✓");
     assert_eq!(seqs(&all_events(&repos, b.id)), [1, 2, 3]);
 }
 

@@ -56,8 +56,12 @@ pub(super) fn event(board_id: BoardId, kind: EventKind, at: Timestamp) -> NewEve
         board_id,
         kind,
         at,
-        &serde_json::json!({"n": 1.5, "nested": {"list": [1, "two", null]}, "text": "é✓"}),
-        &[],
+        &serde_json::json!({
+            "board_id": board_id,
+            "n": 1.5,
+            "nested": {"list": [1, "two", null]},
+            "text": "é✓",
+        }),
     )
 }
 
@@ -74,7 +78,10 @@ pub(super) fn board(
         columns: columns(names),
         at,
     };
-    let events = move |b: &Board| vec![NewEvent::new(b.id, EventKind::BoardCreated, at, b, &[])];
+    let events = move |b: &Board| {
+        let payload = serde_json::json!({"board_id": b.id, "name": b.name});
+        vec![NewEvent::new(b.id, EventKind::BoardCreated, at, &payload)]
+    };
     ok(repos.boards.create(&new, Box::new(events)), "create board")
 }
 
@@ -117,13 +124,7 @@ pub(super) fn ticket_in(
     };
     let effects = move |t: &Ticket| Effects {
         history: NewTicket::history(t, &actor()),
-        events: vec![NewEvent::new(
-            t.board_id,
-            EventKind::TicketCreated,
-            at,
-            t,
-            &[],
-        )],
+        events: vec![NewEvent::new(t.board_id, EventKind::TicketCreated, at, t)],
     };
     ok(
         repos.tickets.create(&new, board.version, Box::new(effects)),

@@ -40,7 +40,6 @@ pub fn ticket_create_round_trips_with_effects(make: Factory<'_>) {
             EventKind::TicketCreated,
             at(1),
             t,
-            &[],
         )],
     };
     let committed = ok(
@@ -64,7 +63,7 @@ pub fn ticket_create_round_trips_with_effects(make: Factory<'_>) {
     assert_eq!(&ticket_now(&repos, created), created);
     assert_eq!(seqs(&committed.events), [2]);
     assert_eq!(
-        committed.events[0].data["id"],
+        committed.events[0].data.value()["id"],
         serde_json::json!(created.id.get())
     );
     let rows = ok(repos.history.for_ticket(created.id, None, 10), "history");

@@ -133,10 +133,10 @@ fn moves_succeed_or_fail_per_item_and_only_the_valid_ones_change() {
         [4, 5],
         "board_created, two ticket_created, then the moves"
     );
-    assert_eq!(committed.events[0].data["id"], a.get());
-    assert_eq!(committed.events[0].data["from_column"], "Todo");
-    assert_eq!(committed.events[0].data["to_column"], "Doing");
-    assert_eq!(committed.events[0].data["moved_by"], "pat");
+    assert_eq!(committed.events[0].data.value()["id"], a.get());
+    assert_eq!(committed.events[0].data.value()["from_column"], "Todo");
+    assert_eq!(committed.events[0].data.value()["to_column"], "Doing");
+    assert_eq!(committed.events[0].data.value()["moved_by"], "pat");
 }
 
 #[test]
@@ -201,7 +201,7 @@ fn priorities_are_set_per_ticket_with_history_and_ticket_updated() {
     assert_eq!(committed.events.len(), 1);
     assert_eq!(committed.events[0].event, EventKind::TicketUpdated);
     assert_eq!(
-        committed.events[0].data["changes"],
+        committed.events[0].data.value()["changes"],
         serde_json::json!(["priority"])
     );
 }
@@ -219,7 +219,8 @@ fn assignment_sets_or_clears_like_the_update_route() {
         assigned
             .events
             .iter()
-            .all(|e| e.event == EventKind::TicketUpdated && e.data["changes"][0] == "assignee")
+            .all(|e| e.event == EventKind::TicketUpdated
+                && e.data.value()["changes"][0] == "assignee")
     );
     // Reassigning needs no release first; clearing writes a null value.
     let cleared = w.services.bulk.assign(&pm(), &[a], None).unwrap();

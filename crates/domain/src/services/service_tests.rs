@@ -92,7 +92,7 @@ fn create_appends_a_status_row_and_a_ticket_created_event() {
     assert_eq!(committed.value.current_column.as_str(), "Done");
     assert_eq!(committed.events.len(), 1);
     assert_eq!(committed.events[0].event, EventKind::TicketCreated);
-    assert_eq!(committed.events[0].data["created_by"], "pat");
+    assert_eq!(committed.events[0].data.value()["created_by"], "pat");
     let history = w
         .services
         .history
@@ -114,10 +114,10 @@ fn events_carry_consecutive_per_board_sequence_numbers() {
     let event = &moved.events[0];
     assert_eq!(event.event, EventKind::TicketMoved);
     assert_eq!(event.seq, 3, "board_created, ticket_created, ticket_moved");
-    assert_eq!(event.data["from_column"], "Not Started");
-    assert_eq!(event.data["to_column"], "In Progress");
-    assert_eq!(event.data["moved_by"], "pat");
-    assert_eq!(event.data["board_id"], w.board.get());
+    assert_eq!(event.data.value()["from_column"], "Not Started");
+    assert_eq!(event.data.value()["to_column"], "In Progress");
+    assert_eq!(event.data.value()["moved_by"], "pat");
+    assert_eq!(event.data.value()["board_id"], w.board.get());
 }
 
 #[test]
@@ -309,7 +309,7 @@ fn board_patch_reports_name_and_column_changes_separately() {
         .rename_column(&pm(), w.board, "done", &renamed, None)
         .unwrap();
     assert_eq!(committed.value.board.columns.names(), ["Todo", "Finished"]);
-    assert_eq!(committed.events[0].data["renamed"]["from"], "Done");
+    assert_eq!(committed.events[0].data.value()["renamed"]["from"], "Done");
 }
 
 /// A ticket repository whose every update loses the race: the service must give up after a

@@ -45,7 +45,6 @@ fn create_ticket(
             EventKind::TicketCreated,
             t.created_at,
             t,
-            &[],
         )],
     };
     Ok(repos
@@ -96,7 +95,6 @@ fn writer(repos: &Repositories, board_id: BoardId, shared: &[TicketId], i: usize
             EventKind::TicketUpdated,
             update.ticket.updated_at,
             &update.ticket,
-            &[],
         )];
         match repos.tickets.update(&update, None, &events) {
             Ok(committed) => {
