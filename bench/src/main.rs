@@ -91,6 +91,10 @@ enum Command {
         seconds: f64,
         #[arg(long, default_value_t = 2.0)]
         delay: f64,
+        /// First grow the server's database to this many tickets, as the growth section does
+        /// (the seeded board of 1,000 comes on top): to profile the workload on a large database.
+        #[arg(long, default_value_t = 0)]
+        grow: i64,
     },
 }
 
@@ -114,12 +118,14 @@ fn main() -> Result<(), BoxError> {
             connections,
             seconds,
             delay,
+            grow,
         }) => runtime.block_on(profile(
             &cli.server,
             workload,
             *connections,
             Duration::from_secs_f64(*seconds),
             Duration::from_secs_f64(*delay),
+            *grow,
         )),
         _ => runtime.block_on(run(&cli)),
     }
@@ -133,9 +139,19 @@ async fn profile(
     connections: usize,
     duration: Duration,
     delay: Duration,
+    grow: i64,
 ) -> Result<(), BoxError> {
     let mut server = Server::start(binary).await?;
     server.sign_in().await?;
+    if grow > 0 {
+        tokio::task::block_in_place(|| server.stop())?;
+        let database = server.database();
+        let grown =
+            tokio::task::spawn_blocking(move || bigdb::grow(&database, grow, server::ADMIN))
+                .await??;
+        println!("grew {} tickets", grown.tickets_added);
+        server.restart().await?;
+    }
     let http = server.client()?;
     let seed = workloads::seed(&server.base, &http, 1000).await?;
     println!("server pid {}", server.pid());
