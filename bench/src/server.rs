@@ -245,8 +245,12 @@ impl Launch {
             .env("SECRET_KEY", &self.secret)
             // The load is one user at thousands of requests per second.
             .env("KANBAN__RATE_LIMIT__ENABLED", "false")
-            // Per-request info lines would measure the logger, not the server.
-            .env("RUST_LOG", "warn");
+            // Per-request info lines would measure the logger, not the server; to measure it
+            // too, set `BENCH_SERVER_LOG` (e.g. `info`, the server's default).
+            .env(
+                "RUST_LOG",
+                std::env::var("BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".to_owned()),
+            );
         command
     }
 }

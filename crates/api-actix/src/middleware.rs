@@ -1,5 +1,5 @@
 //! Middleware: request ids, the error envelope for errors raised outside the handlers, and the
-//! request span (request id, route pattern, status, latency).
+//! request span (request id, method, route pattern) with the line that ends each request.
 
 use crate::error::{ApiError, default_message};
 use actix_web::body::{EitherBody, MessageBody};
@@ -191,49 +191,189 @@ pub async fn json_charset(
     Ok(response)
 }
 
-/// The span of each request: request id, method, route pattern (not the raw path), and once
-/// answered, status and latency.
+/// A request answered in this long or longer is logged at `WARN` (see [`RequestSpan`]).
+pub const SLOW_REQUEST: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The span of each request (request id, method, route pattern, not the raw path), so that every
+/// line logged while serving it names the request, and the one `request completed` event that
+/// ends it, with the status and the latency, at a level that says what the answer was:
+///
+/// - `WARN` for a `5xx` answer or one that took [`SLOW_REQUEST`] or longer;
+/// - `INFO` for a `4xx` answer and for a WebSocket opened (`101`);
+/// - `DEBUG` for any other answer: an agent fleet makes thousands of requests a second, and a
+///   line for each of them cost a third of the server's CPU per request and flooded the journal
+///   (which drops lines past its rate limit). `RUST_LOG=debug` (or
+///   `info,kanban_api_actix::middleware=debug`) logs them all.
+///
+/// The status and latency are fields of that event rather than of the span: recording a field on
+/// a span after it opened makes the JSON formatter parse and write the span's fields again, once
+/// per field. When `INFO` is off for every target, no span is built at all.
 #[derive(Debug)]
 pub struct RequestSpan;
 
 impl RootSpanBuilder for RequestSpan {
     fn on_request_start(request: &ServiceRequest) -> Span {
-        let request_id = request
-            .extensions()
-            .get::<RequestId>()
-            .map(|id| id.0.clone())
-            .unwrap_or_default();
-        let route = request
-            .match_pattern()
-            .unwrap_or_else(|| "unmatched".to_owned());
+        if tracing::level_filters::LevelFilter::current() < tracing::Level::INFO {
+            return Span::none();
+        }
+        let extensions = request.extensions();
+        let request_id = extensions.get::<RequestId>().map_or("", |id| id.0.as_str());
+        let route = request.match_pattern();
         tracing::info_span!(
             "request",
             request_id = %request_id,
             method = %request.method(),
-            route = %route,
-            status = tracing::field::Empty,
-            latency_ms = tracing::field::Empty,
+            route = %route.as_deref().unwrap_or("unmatched"),
         )
     }
 
     fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
-        let (status, started) = match outcome {
-            Ok(response) => (
-                response.status().as_u16(),
-                response
-                    .request()
-                    .extensions()
-                    .get::<RequestStart>()
-                    .copied(),
-            ),
-            Err(error) => (error.as_response_error().status_code().as_u16(), None),
+        let request = outcome.as_ref().ok().map(ServiceResponse::request);
+        let status = match outcome {
+            Ok(response) => response.status().as_u16(),
+            Err(error) => error.as_response_error().status_code().as_u16(),
         };
-        let latency_ms = started.map(|s| s.0.elapsed().as_secs_f64() * 1000.0);
-        span.record("status", status);
-        if let Some(latency_ms) = latency_ms {
-            span.record("latency_ms", latency_ms);
+        let latency = request
+            .and_then(|request| request.extensions().get::<RequestStart>().copied())
+            .map(|start| start.0.elapsed());
+        let latency_ms = latency.map(|latency| latency.as_secs_f64() * 1000.0);
+        let warning = status >= 500 || latency.is_some_and(|latency| latency >= SLOW_REQUEST);
+        if span.is_none() {
+            // No span (`INFO` is off): a warning names its request itself.
+            if warning {
+                let request_id =
+                    request.and_then(|r| r.extensions().get::<RequestId>().map(|id| id.0.clone()));
+                tracing::warn!(
+                    status,
+                    latency_ms,
+                    request_id,
+                    method = request.map(|r| r.method().as_str()),
+                    route = request.and_then(actix_web::HttpRequest::match_pattern),
+                    "request completed"
+                );
+            }
+            return;
         }
-        // The fields live on the span; the event marks the end of the request once.
-        span.in_scope(|| tracing::info!("request completed"));
+        span.in_scope(|| {
+            if warning {
+                tracing::warn!(status, latency_ms, "request completed");
+            } else if status >= 400 || status == 101 {
+                tracing::info!(status, latency_ms, "request completed");
+            } else {
+                tracing::debug!(status, latency_ms, "request completed");
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::middleware::from_fn;
+    use actix_web::{App, HttpResponse, test, web};
+    use std::sync::{Arc, Mutex};
+    use tracing_actix_web::TracingLogger;
+
+    /// The log lines written while the test runs (JSON, as in production).
+    #[derive(Clone, Default)]
+    struct Lines(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Lines {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Lines {
+        fn completed(&self) -> Vec<serde_json::Value> {
+            String::from_utf8(self.0.lock().unwrap().clone())
+                .unwrap()
+                .lines()
+                .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+                .filter(|line| line["message"] == "request completed")
+                .collect()
+        }
+    }
+
+    /// Serves `GET /tickets/{id}` (200) and `GET /broken` (500) behind the request-id and tracing
+    /// middleware, logging at `level`, and returns the `request completed` lines of the
+    /// requests to `paths`.
+    async fn log_of(level: &str, paths: &[&str]) -> Vec<serde_json::Value> {
+        let lines = Lines::default();
+        let writer = lines.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_env_filter(level)
+            .with_writer(move || writer.clone())
+            .finish();
+        let _scope = tracing::subscriber::set_default(subscriber);
+        let app = test::init_service(
+            App::new()
+                .route(
+                    "/tickets/{id}",
+                    web::get().to(|| async { HttpResponse::Ok().finish() }),
+                )
+                .route(
+                    "/broken",
+                    web::get().to(|| async { HttpResponse::InternalServerError().finish() }),
+                )
+                .wrap(TracingLogger::<RequestSpan>::new())
+                .wrap(from_fn(request_id)),
+        )
+        .await;
+        for path in paths {
+            let request = test::TestRequest::get()
+                .uri(path)
+                .insert_header((REQUEST_ID_HEADER, format!("req-{}", path.len())))
+                .to_request();
+            test::call_service(&app, request).await;
+        }
+        lines.completed()
+    }
+
+    #[actix_web::test]
+    async fn at_info_only_failed_requests_are_logged_each_with_its_request() {
+        let lines = log_of("info", &["/tickets/7", "/nowhere", "/broken"]).await;
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        let (missing, broken) = (&lines[0], &lines[1]);
+        assert_eq!(missing["level"], "INFO");
+        assert_eq!(missing["status"], 404);
+        assert!(missing["latency_ms"].as_f64().unwrap() >= 0.0);
+        assert_eq!(missing["span"]["request_id"], "req-8");
+        assert_eq!(missing["span"]["method"], "GET");
+        assert_eq!(missing["span"]["route"], "unmatched");
+        assert_eq!(broken["level"], "WARN");
+        assert_eq!(broken["status"], 500);
+        assert_eq!(broken["span"]["route"], "/broken");
+    }
+
+    #[actix_web::test]
+    async fn at_debug_every_request_is_logged() {
+        let lines = log_of("debug", &["/tickets/7", "/nowhere"]).await;
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert_eq!(lines[0]["level"], "DEBUG");
+        assert_eq!(lines[0]["status"], 200);
+        assert_eq!(lines[0]["span"]["route"], "/tickets/{id}");
+        assert_eq!(lines[0]["span"]["request_id"], "req-10");
+        assert_eq!(lines[1]["level"], "INFO");
+    }
+
+    #[actix_web::test]
+    async fn at_warn_a_failure_is_still_logged() {
+        let lines = log_of("warn", &["/tickets/7", "/nowhere", "/broken"]).await;
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert_eq!(lines[0]["level"], "WARN");
+        assert_eq!(lines[0]["status"], 500);
+        // Without a span (INFO is off), on the line itself.
+        assert_eq!(lines[0]["request_id"], "req-7");
+        assert_eq!(lines[0]["method"], "GET");
+        assert_eq!(lines[0]["route"], "/broken");
     }
 }
