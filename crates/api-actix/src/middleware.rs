@@ -238,8 +238,9 @@ impl RootSpanBuilder for RequestSpan {
             .map(|start| start.0.elapsed());
         let latency_ms = latency.map(|latency| latency.as_secs_f64() * 1000.0);
         let warning = status >= 500 || latency.is_some_and(|latency| latency >= SLOW_REQUEST);
-        if span.is_none() {
-            // No span (`INFO` is off): a warning names its request itself.
+        if span.is_disabled() {
+            // No span (`INFO` is off, or off for this module): a warning names its request
+            // itself.
             if warning {
                 let request_id =
                     request.and_then(|r| r.extensions().get::<RequestId>().map(|id| id.0.clone()));
@@ -363,6 +364,15 @@ mod tests {
         assert_eq!(lines[0]["span"]["route"], "/tickets/{id}");
         assert_eq!(lines[0]["span"]["request_id"], "req-10");
         assert_eq!(lines[1]["level"], "INFO");
+    }
+
+    #[actix_web::test]
+    async fn a_failure_names_its_request_when_only_another_crate_logs_at_info() {
+        let lines = log_of("warn,some_other_crate=info", &["/tickets/7", "/broken"]).await;
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert_eq!(lines[0]["status"], 500);
+        assert_eq!(lines[0]["request_id"], "req-7");
+        assert_eq!(lines[0]["route"], "/broken");
     }
 
     #[actix_web::test]
