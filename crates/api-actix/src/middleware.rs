@@ -249,7 +249,8 @@ impl RootSpanBuilder for RequestSpan {
                     latency_ms,
                     request_id,
                     method = request.map(|r| r.method().as_str()),
-                    route = request.and_then(actix_web::HttpRequest::match_pattern),
+                    route = request
+                        .map(|r| r.match_pattern().unwrap_or_else(|| "unmatched".to_owned())),
                     "request completed"
                 );
             }
