@@ -17,6 +17,21 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// How many connections the kernel completes and queues for the server before it accepts them.
+/// A listener bound by the standard library gets 128: when hundreds of agents connect at once
+/// (a fleet starting, or reconnecting after a restart), the connections past that were dropped
+/// and retried by their clients a second later (seen as 1 s latencies at 256 connections). The
+/// kernel caps it at `net.core.somaxconn` (4,096 by default since Linux 5.4).
+const LISTEN_BACKLOG: i32 = 1024;
+
+/// Binds `address` (`host:port`) and listens with a queue of [`LISTEN_BACKLOG`] connections.
+fn listen_on(address: &str) -> std::io::Result<TcpListener> {
+    let listener = TcpListener::bind(address)?;
+    // Listening again on a listening socket sets its queue's length.
+    socket2::SockRef::from(&listener).listen(LISTEN_BACKLOG)?;
+    Ok(listener)
+}
+
 /// Why a command failed.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -161,7 +176,7 @@ pub fn serve(args: &ServeArgs, env: &HashMap<String, String>) -> Result<(), RunE
     let retention = settings.events.clone();
     let backups = (store.clone(), settings.backup.clone());
     let address = format!("{}:{}", settings.server.host, settings.server.port);
-    let listener = TcpListener::bind(&address).map_err(|source| RunError::Bind {
+    let listener = listen_on(&address).map_err(|source| RunError::Bind {
         address: address.clone(),
         source,
     })?;
@@ -289,5 +304,26 @@ async fn stop_signal() -> &'static str {
     tokio::select! {
         _ = interrupt.recv() => "SIGINT",
         _ = terminate.recv() => "SIGTERM",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpStream;
+
+    /// Hundreds of clients connecting at once, before the server accepts any, are all queued:
+    /// none waits for its connection attempt to be retried.
+    #[test]
+    fn hundreds_of_connections_at_once_are_queued_not_dropped() {
+        let listener = listen_on("127.0.0.1:0").expect("listening");
+        let address = listener.local_addr().expect("its address");
+        let connected: Vec<TcpStream> = (0..300)
+            .map(|n| {
+                TcpStream::connect_timeout(&address, Duration::from_secs(3))
+                    .unwrap_or_else(|error| panic!("connection {n} was not queued: {error}"))
+            })
+            .collect();
+        assert_eq!(connected.len(), 300);
     }
 }
