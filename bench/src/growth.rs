@@ -11,7 +11,7 @@
 //! verdict: median latencies), and each alone at 32 connections (throughput, for context).
 
 use crate::bigdb::{self, BOARD_TICKETS};
-use crate::load::LoadResult;
+use crate::load::{self, LoadResult};
 use crate::paging::{self, PagePair};
 use crate::server::{self, Server};
 use crate::workloads::{self, Seed};
@@ -36,7 +36,10 @@ const LARGE: &str = "1,000,000 tickets";
 /// Creates and moves on one server.
 struct Side {
     server: Server,
+    /// For signing in, seeding and the page checks.
     http: reqwest::Client,
+    /// For the measured load.
+    load: load::Client,
     seed: Seed,
     moves: Arc<AtomicUsize>,
     label: &'static str,
@@ -193,7 +196,7 @@ pub async fn run(binary: &Path, duration: Duration, rounds: usize) -> Result<Gro
                 page,
                 CONNECTIONS,
                 duration,
-                &large.http,
+                &large.load,
             );
             runs.push(labelled(measure(&large.server, load).await, name));
         }
@@ -242,9 +245,11 @@ async fn side(mut server: Server, label: &'static str) -> Result<Side, BoxError>
     let http = server.client()?;
     println!("== growth: seeding a board with {SMALL_BOARD} tickets through the API ({label})");
     let seed = workloads::seed(&server.base, &http, SMALL_BOARD).await?;
+    let load = server.load_client();
     Ok(Side {
         server,
         http,
+        load,
         seed,
         moves: Arc::new(AtomicUsize::new(0)),
         label,
@@ -278,7 +283,7 @@ async fn writes(side: &Side, write: Write, duration: Duration) -> LoadResult {
 }
 
 async fn write_load(side: &Side, write: Write, duration: Duration) -> LoadResult {
-    let (base, seed, http) = (&side.server.base, &side.seed, &side.http);
+    let (base, seed, http) = (&side.server.base, &side.seed, &side.load);
     match write {
         Write::Create => {
             let workload = workloads::create(base, seed, CONNECTIONS, duration, http);

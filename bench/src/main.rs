@@ -154,6 +154,7 @@ async fn profile(
     }
     let http = server.client()?;
     let seed = workloads::seed(&server.base, &http, 1000).await?;
+    let http = server.load_client();
     println!("server pid {}", server.pid());
     tokio::time::sleep(delay).await;
     let base = server.base.clone();
@@ -236,10 +237,6 @@ async fn measure<F: Future<Output = LoadResult>>(server: &Server, workload: F) -
     result
 }
 
-fn client() -> Result<reqwest::Client, BoxError> {
-    Ok(load::client_builder().build()?)
-}
-
 async fn run(cli: &Cli) -> Result<(), BoxError> {
     let duration = Duration::from_secs_f64(if cli.quick { 1.5 } else { 5.0 });
     let mut report = serde_json::json!({
@@ -294,8 +291,6 @@ async fn normal(
     cli: &Cli,
     duration: Duration,
 ) -> Result<(serde_json::Map<String, serde_json::Value>, Vec<String>), BoxError> {
-    let plain = client()?;
-
     println!("== ceilings of this machine");
     let mut http_ceiling = BTreeMap::new();
     {
@@ -304,7 +299,13 @@ async fn normal(
             let url = format!("{}/", trivial.base);
             let result = measured(
                 &trivial,
-                workloads::get("ceiling: trivial GET /", url, connections, duration, &plain),
+                workloads::get(
+                    "ceiling: trivial GET /",
+                    url,
+                    connections,
+                    duration,
+                    &trivial.load_client(),
+                ),
             )
             .await;
             http_ceiling.insert(connections, result);
@@ -324,6 +325,7 @@ async fn normal(
     let http = server.client()?;
     println!("== seeding a board with 1,000 tickets through the API");
     let seed = workloads::seed(&server.base, &http, 1000).await?;
+    let load = server.load_client();
     let mut results: Vec<LoadResult> = Vec::new();
     let moves = Arc::new(AtomicUsize::new(0));
     let mixed_turn = Arc::new(AtomicUsize::new(0));
@@ -338,7 +340,7 @@ async fn normal(
                     format!("{base}/health"),
                     connections,
                     duration,
-                    &http,
+                    &load,
                 ),
             )
             .await,
@@ -346,28 +348,28 @@ async fn normal(
         results.push(
             measured(
                 &server,
-                workloads::get_ticket(&base, &seed, connections, duration, &http),
+                workloads::get_ticket(&base, &seed, connections, duration, &load),
             )
             .await,
         );
         results.push(
             measured(
                 &server,
-                workloads::list_page(&base, &seed, connections, duration, &http),
+                workloads::list_page(&base, &seed, connections, duration, &load),
             )
             .await,
         );
         results.push(
             measured(
                 &server,
-                workloads::create(&base, &seed, connections, duration, &http),
+                workloads::create(&base, &seed, connections, duration, &load),
             )
             .await,
         );
         results.push(
             measured(
                 &server,
-                workloads::move_tickets(&base, &seed, connections, duration, &http, moves.clone()),
+                workloads::move_tickets(&base, &seed, connections, duration, &load, moves.clone()),
             )
             .await,
         );
@@ -379,7 +381,7 @@ async fn normal(
                     &seed,
                     connections,
                     duration,
-                    &http,
+                    &load,
                     mixed_turn.clone(),
                 ),
             )
@@ -407,7 +409,13 @@ async fn normal(
             let url = format!("{}/", trivial.base);
             let again = measured(
                 &trivial,
-                workloads::get("ceiling: trivial GET /", url, connections, duration, &plain),
+                workloads::get(
+                    "ceiling: trivial GET /",
+                    url,
+                    connections,
+                    duration,
+                    &trivial.load_client(),
+                ),
             )
             .await;
             if http_ceiling

@@ -21,7 +21,7 @@ pub async fn one_page(
     page: usize,
     connections: usize,
     duration: Duration,
-    client: &reqwest::Client,
+    client: &load::Client,
 ) -> LoadResult {
     let (client, url) = (client.clone(), url(base, board, page));
     load::run(&name, connections, duration, move |_, _| {

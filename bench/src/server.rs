@@ -179,6 +179,13 @@ impl Server {
         Ok(())
     }
 
+    /// The load's client of this server, sending the admin's token with every request (when
+    /// signed in).
+    pub fn load_client(&self) -> crate::load::Client {
+        let token = (!self.token.is_empty()).then_some(self.token.as_str());
+        crate::load::Client::new(&self.base, token)
+    }
+
     /// An HTTP client that sends the admin's token with every request.
     pub fn client(&self) -> Result<reqwest::Client, BoxError> {
         let mut headers = reqwest::header::HeaderMap::new();

@@ -69,7 +69,7 @@ pub async fn seed(base: &str, client: &reqwest::Client, count: usize) -> Result<
 }
 
 /// Sends one request: its answer alone.
-async fn one(request: reqwest::RequestBuilder) -> Vec<Answered> {
+async fn one(request: load::RequestBuilder) -> Vec<Answered> {
     vec![load::send(request).await]
 }
 
@@ -83,7 +83,7 @@ pub async fn get(
     url: String,
     connections: usize,
     duration: Duration,
-    client: &reqwest::Client,
+    client: &load::Client,
 ) -> LoadResult {
     let client = client.clone();
     load::run(name, connections, duration, move |_, _| {
@@ -97,7 +97,7 @@ pub async fn get_ticket(
     seed: &Seed,
     connections: usize,
     duration: Duration,
-    client: &reqwest::Client,
+    client: &load::Client,
 ) -> LoadResult {
     let (client, base, tickets) = (client.clone(), base.to_owned(), seed.tickets.clone());
     load::run(
@@ -117,7 +117,7 @@ pub async fn list_page(
     seed: &Seed,
     connections: usize,
     duration: Duration,
-    client: &reqwest::Client,
+    client: &load::Client,
 ) -> LoadResult {
     let (client, base, board) = (client.clone(), base.to_owned(), seed.board);
     let pages = seed.tickets.len().div_ceil(100).max(1);
@@ -140,7 +140,7 @@ pub async fn create(
     seed: &Seed,
     connections: usize,
     duration: Duration,
-    client: &reqwest::Client,
+    client: &load::Client,
 ) -> LoadResult {
     let (client, base, board) = (client.clone(), base.to_owned(), seed.creates);
     load::run("create ticket", connections, duration, move |worker, n| {
@@ -157,7 +157,7 @@ pub async fn move_tickets(
     seed: &Seed,
     connections: usize,
     duration: Duration,
-    client: &reqwest::Client,
+    client: &load::Client,
     turn: Arc<AtomicUsize>,
 ) -> LoadResult {
     let (client, base, tickets) = (client.clone(), base.to_owned(), seed.tickets.clone());
@@ -180,7 +180,7 @@ pub async fn mixed(
     seed: &Seed,
     connections: usize,
     duration: Duration,
-    client: &reqwest::Client,
+    client: &load::Client,
     turn: Arc<AtomicUsize>,
 ) -> LoadResult {
     let (client, base, tickets, board) = (
@@ -248,7 +248,7 @@ pub async fn claim_release(
     seed: &Seed,
     connections: usize,
     duration: Duration,
-    client: &reqwest::Client,
+    client: &load::Client,
 ) -> LoadResult {
     let (client, base, tickets) = (client.clone(), base.to_owned(), seed.tickets.clone());
     load::run(
@@ -267,7 +267,7 @@ pub async fn claim_release(
 /// Claims `ticket` for `agent-{worker}`, then releases it: two requests, each timed and checked
 /// on its own.
 async fn claim_then_release(
-    client: &reqwest::Client,
+    client: &load::Client,
     base: &str,
     ticket: i64,
     worker: usize,
