@@ -217,6 +217,14 @@ async fn profile(
     Ok(())
 }
 
+/// The trivial handler's requests a second at `connections` (the HTTP ceiling), with its row.
+async fn trivial_ceiling(trivial: &Server, connections: usize, duration: Duration) -> LoadResult {
+    let url = format!("{}/", trivial.base);
+    let load = trivial.load_client();
+    let workload = workloads::get("ceiling: trivial GET /", url, connections, duration, &load);
+    measured(trivial, workload).await
+}
+
 /// Runs one workload, adding the server's CPU and memory over the run, and prints its row.
 async fn measured<F: Future<Output = LoadResult>>(server: &Server, workload: F) -> LoadResult {
     let result = measure(server, workload).await;
@@ -296,18 +304,7 @@ async fn normal(
     {
         let trivial = Server::start_trivial().await?;
         for connections in CONNECTIONS {
-            let url = format!("{}/", trivial.base);
-            let result = measured(
-                &trivial,
-                workloads::get(
-                    "ceiling: trivial GET /",
-                    url,
-                    connections,
-                    duration,
-                    &trivial.load_client(),
-                ),
-            )
-            .await;
+            let result = trivial_ceiling(&trivial, connections, duration).await;
             http_ceiling.insert(connections, result);
         }
     }
@@ -406,18 +403,7 @@ async fn normal(
     {
         let trivial = Server::start_trivial().await?;
         for connections in CONNECTIONS {
-            let url = format!("{}/", trivial.base);
-            let again = measured(
-                &trivial,
-                workloads::get(
-                    "ceiling: trivial GET /",
-                    url,
-                    connections,
-                    duration,
-                    &trivial.load_client(),
-                ),
-            )
-            .await;
+            let again = trivial_ceiling(&trivial, connections, duration).await;
             if http_ceiling
                 .get(&connections)
                 .is_none_or(|first| again.requests_per_second > first.requests_per_second)
