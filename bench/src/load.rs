@@ -57,10 +57,11 @@ pub struct Client {
 
 #[derive(Debug)]
 struct Endpoint {
-    /// `127.0.0.1:8080`: where to connect, and the `Host` header.
+    /// `127.0.0.1:8080`: where to connect.
     host: String,
-    /// `Authorization: Bearer …\r\n`, or nothing.
-    authorization: String,
+    /// The headers of every request: `Host: …\r\n`, then `Authorization: Bearer …\r\n` with
+    /// a token.
+    headers: String,
 }
 
 impl Client {
@@ -72,14 +73,12 @@ impl Client {
             .unwrap_or(base)
             .trim_end_matches('/')
             .to_owned();
-        let authorization = token.map_or_else(String::new, |token| {
-            format!("Authorization: Bearer {token}\r\n")
-        });
+        let mut headers = format!("Host: {host}\r\n");
+        if let Some(token) = token {
+            headers.push_str(&format!("Authorization: Bearer {token}\r\n"));
+        }
         Self {
-            inner: Arc::new(Endpoint {
-                host,
-                authorization,
-            }),
+            inner: Arc::new(Endpoint { host, headers }),
         }
     }
 
@@ -125,23 +124,30 @@ impl RequestBuilder {
         self
     }
 
-    /// The request as it goes on the wire.
-    fn encode(&self, body: &[u8]) -> Vec<u8> {
-        let endpoint = &self.client.inner;
+    /// The request as it goes on the wire, or why its body could not be encoded.
+    fn encode(&self) -> Result<Vec<u8>, String> {
+        let body = match &self.body {
+            Some(Ok(body)) => Some(body.as_slice()),
+            Some(Err(error)) => return Err(error.clone()),
+            None => None,
+        };
         let mut head = format!(
-            "{} {} HTTP/1.1\r\nHost: {}\r\n{}",
-            self.method, self.path, endpoint.host, endpoint.authorization
+            "{} {} HTTP/1.1\r\n{}",
+            self.method, self.path, self.client.inner.headers
         );
-        if self.body.is_some() {
+        if body.is_some() {
             head.push_str("Content-Type: application/json\r\n");
         }
-        if self.body.is_some() || self.method != "GET" {
-            head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+        if body.is_some() || self.method != "GET" {
+            head.push_str(&format!(
+                "Content-Length: {}\r\n",
+                body.map_or(0, <[u8]>::len)
+            ));
         }
         head.push_str("\r\n");
         let mut wire = head.into_bytes();
-        wire.extend_from_slice(body);
-        wire
+        wire.extend_from_slice(body.unwrap_or_default());
+        Ok(wire)
     }
 }
 
@@ -152,7 +158,7 @@ struct Connection {
 }
 
 tokio::task_local! {
-    /// The connection of the load's connection (task) that is sending: see [`run`].
+    /// The TCP connection of the load task that is sending (each task has its own): see [`run`].
     static CONNECTION: std::cell::RefCell<Option<Connection>>;
 }
 
@@ -174,23 +180,25 @@ pub async fn send(request: RequestBuilder) -> Answered {
     let sent = Instant::now();
     let route = route_of(request.method, &request.path);
     let write = request.method != "GET";
-    let held = CONNECTION
-        .try_with(|held| held.borrow_mut().take())
-        .ok()
-        .flatten();
-    let outcome = match &request.body {
-        Some(Err(error)) => Err((format!("request not built: {error}"), held)),
-        Some(Ok(body)) => exchange(held, &request, body).await,
-        None => exchange(held, &request, &[]).await,
-    };
-    let error = match outcome {
-        Ok((status, connection)) => {
-            let _ = CONNECTION.try_with(|held| *held.borrow_mut() = connection);
-            (!(200..300).contains(&status)).then(|| format!("{route}: {}", status_text(status)))
-        }
-        Err((error, kept)) => {
-            let _ = CONNECTION.try_with(|held| *held.borrow_mut() = kept);
-            Some(format!("{route}: {error}"))
+    let error = match request.encode() {
+        Err(error) => Some(format!("{route}: request not built: {error}")),
+        Ok(wire) => {
+            let held = CONNECTION
+                .try_with(|held| held.borrow_mut().take())
+                .ok()
+                .flatten();
+            let exchanged =
+                tokio::time::timeout(REQUEST_TIMEOUT, round_trip(held, &request.client, &wire));
+            match exchanged.await {
+                Ok(Ok((status, connection))) => {
+                    let _ = CONNECTION.try_with(|held| *held.borrow_mut() = connection);
+                    (!(200..300).contains(&status))
+                        .then(|| format!("{route}: {}", status_text(status)))
+                }
+                // The connection is dropped: the next request opens another.
+                Ok(Err(error)) => Some(format!("{route}: {error}")),
+                Err(_) => Some(format!("{route}: timed out")),
+            }
         }
     };
     Answered {
@@ -214,19 +222,8 @@ fn status_text(status: u16) -> String {
     )
 }
 
-type Exchanged = Result<(u16, Option<Connection>), (String, Option<Connection>)>;
-
-/// Writes `request` on `held` (or a new connection) and reads its answer: the status, and the
+/// Writes `wire` on `held` (or a new connection) and reads the answer: its status, and the
 /// connection when it can carry the next request.
-async fn exchange(held: Option<Connection>, request: &RequestBuilder, body: &[u8]) -> Exchanged {
-    let wire = request.encode(body);
-    match tokio::time::timeout(REQUEST_TIMEOUT, round_trip(held, &request.client, &wire)).await {
-        Ok(Ok((status, connection))) => Ok((status, connection)),
-        Ok(Err(error)) => Err((error, None)),
-        Err(_) => Err(("timed out".to_owned(), None)),
-    }
-}
-
 async fn round_trip(
     held: Option<Connection>,
     client: &Client,
@@ -569,14 +566,14 @@ mod tests {
         let client = Client::new("http://127.0.0.1:9/", Some("abc"));
         let get = client.get("http://127.0.0.1:9/health?x=1");
         assert_eq!(
-            String::from_utf8(get.encode(&[])).expect("text"),
+            String::from_utf8(get.encode().expect("encoded")).expect("text"),
             "GET /health?x=1 HTTP/1.1\r\nHost: 127.0.0.1:9\r\nAuthorization: Bearer abc\r\n\r\n"
         );
         let post = Client::new("http://127.0.0.1:9", None)
             .post("/api/tickets/1/move")
             .json(&serde_json::json!({"column": "Done"}));
         assert_eq!(
-            String::from_utf8(post.encode(br#"{"column":"Done"}"#)).expect("text"),
+            String::from_utf8(post.encode().expect("encoded")).expect("text"),
             "POST /api/tickets/1/move HTTP/1.1\r\nHost: 127.0.0.1:9\r\n\
              Content-Type: application/json\r\nContent-Length: 17\r\n\r\n{\"column\":\"Done\"}"
         );
