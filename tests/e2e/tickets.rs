@@ -1,5 +1,5 @@
 use kanban_domain::Role;
-use kanban_e2e::{TestApp, on_both_backends};
+use kanban_e2e::{Backend, TestApp, on_both_backends};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -611,4 +611,67 @@ async fn list_pages_follow_every_change_of_their_board(app: TestApp) {
         (vec![entry("a", "Shipped", Value::Null)], 1),
         "deleted"
     );
+}
+
+/// Two servers on one database file, as two instances behind a load balancer: what one changes,
+/// the other answers with at once, though it had the ticket and the page in memory (each keeps
+/// reads only while the database's WAL index shows no commit since, by any process).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_server_on_the_same_file_answers_every_change_at_once() {
+    let first = TestApp::spawn(Backend::Sqlite).await;
+    let second = first.beside().await;
+    let board_id = board(&first).await;
+    let ticket = first
+        .create_ticket(&json!({"board_id": board_id, "title": "shared"}))
+        .await;
+    let path = format!("/api/tickets/{}", ticket["id"]);
+    let page = format!("/api/tickets?board_id={board_id}");
+    for _ in 0..2 {
+        assert_eq!(
+            seen(&second, &path, &page).await,
+            ("Todo".to_owned(), "\"1\"".to_owned())
+        );
+    }
+
+    let moved = first
+        .post(&format!("{path}/move"), &json!({"column": "Done"}))
+        .await;
+    assert_eq!(moved.status, StatusCode::OK, "{:?}", moved.body);
+    assert_eq!(
+        seen(&second, &path, &page).await,
+        ("Done".to_owned(), "\"2\"".to_owned())
+    );
+
+    let back = second
+        .post(&format!("{path}/move"), &json!({"column": "In Progress"}))
+        .await;
+    assert_eq!(back.status, StatusCode::OK, "{:?}", back.body);
+    assert_eq!(
+        seen(&first, &path, &page).await,
+        ("In Progress".to_owned(), "\"3\"".to_owned())
+    );
+    assert_eq!(
+        seen(&second, &path, &page).await,
+        ("In Progress".to_owned(), "\"3\"".to_owned())
+    );
+
+    let renamed = first.put(&path, &json!({"title": "renamed"})).await;
+    assert_eq!(renamed.status, StatusCode::OK, "{:?}", renamed.body);
+    assert_eq!(second.get(&path).await.body["title"], "renamed");
+}
+
+/// A ticket's column and ETag as `app` answers them, checking that its page agrees.
+async fn seen(app: &TestApp, path: &str, page: &str) -> (String, String) {
+    let one = app.get(path).await;
+    assert_eq!(one.status, StatusCode::OK, "{:?}", one.body);
+    let listed = app.get(page).await;
+    assert_eq!(listed.status, StatusCode::OK, "{:?}", listed.body);
+    assert_eq!(
+        listed.body["items"][0], one.body,
+        "the page and the ticket agree"
+    );
+    (
+        one.body["current_column"].as_str().unwrap().to_owned(),
+        one.header("etag").to_owned(),
+    )
 }

@@ -209,7 +209,8 @@ impl TestApp {
             Backend::Memory => None,
             Backend::Sqlite => Some(tempfile::tempdir().expect("temporary directory")),
         };
-        Self::start(backend, config, live, dir, Arc::new(SystemClock), true).await
+        let db = dir.as_ref().map(|d| d.path().join("kanban.db"));
+        Self::start(backend, config, live, db, dir, Arc::new(SystemClock), true).await
     }
 
     /// A server whose "now" is `clock`, which the test moves with `clock.advance(…)`: tickets
@@ -222,18 +223,21 @@ impl TestApp {
             Backend::Memory => None,
             Backend::Sqlite => Some(tempfile::tempdir().expect("temporary directory")),
         };
-        Self::start(backend, config, LiveConfig::default(), dir, clock, true).await
+        let db = dir.as_ref().map(|d| d.path().join("kanban.db"));
+        Self::start(backend, config, LiveConfig::default(), db, dir, clock, true).await
     }
 
+    /// A server on database `db` (and, for a database file, the directory `dir` it is removed
+    /// with, if this server owns it).
     async fn start(
         backend: Backend,
         config: ApiConfig,
         live: LiveConfig,
+        db: Option<PathBuf>,
         dir: Option<tempfile::TempDir>,
         clock: Arc<dyn Clock>,
         bootstrap: bool,
     ) -> Self {
-        let db: Option<PathBuf> = dir.as_ref().map(|d| d.path().join("kanban.db"));
         let (services, on_workers, sqlite) = services_on(backend, db.as_deref(), clock);
         let mut state = ApiState::build(services, live, config)
             .expect("read the event log")
@@ -287,8 +291,22 @@ impl TestApp {
         self.state.live.shut_down();
         self.handle.stop(true).await;
         let dir = self.dir.take();
+        let db = dir.as_ref().map(|d| d.path().join("kanban.db"));
         drop(self);
-        Self::start(Backend::Sqlite, config, live, dir, clock, false).await
+        Self::start(Backend::Sqlite, config, live, db, dir, clock, false).await
+    }
+
+    /// A second server on the same database file and configuration (SQLite only), as a second
+    /// instance behind a load balancer would be; the admin logs in again. The file stays until
+    /// this server (the first) is dropped.
+    pub async fn beside(&self) -> Self {
+        let db = self
+            .database_path()
+            .expect("a second server needs a database file");
+        let config = (*self.state.config).clone();
+        let live = self.state.live.config().clone();
+        let clock = self.state.services.clock.clone();
+        Self::start(Backend::Sqlite, config, live, Some(db), None, clock, false).await
     }
 
     /// The database file, for a server on SQLite.

@@ -115,14 +115,20 @@ impl EventLog for SqliteStore {
     }
 
     fn last_seq(&self, board: BoardId) -> Result<i64, StoreError> {
-        self.read_statement(|conn| {
-            Ok(event_sequences::table
-                .find(board.get())
-                .select(event_sequences::last_seq)
-                .first::<i64>(conn)
-                .optional()?
-                .unwrap_or(0))
-        })
+        let read = || {
+            self.read_statement(|conn| {
+                Ok(event_sequences::table
+                    .find(board.get())
+                    .select(event_sequences::last_seq)
+                    .first::<i64>(conn)
+                    .optional()?
+                    .unwrap_or(0))
+            })
+        };
+        match self.fresh() {
+            Some(fresh) => fresh.last_seq(board, read),
+            None => read(),
+        }
     }
 
     fn prune(&self, before: Timestamp) -> Result<u64, StoreError> {

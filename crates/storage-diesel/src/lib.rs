@@ -26,6 +26,7 @@ mod boards;
 mod comments;
 mod error;
 mod events;
+mod fresh;
 mod group_commit;
 mod health;
 mod history;

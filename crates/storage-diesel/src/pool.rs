@@ -2,6 +2,7 @@
 //! method runs as one unit of work on one pooled connection.
 
 use crate::error::{Failure, StorageError, Work};
+use crate::fresh::Fresh;
 use crate::group_commit::GroupCommit;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -114,6 +115,9 @@ pub struct SqliteStore {
     writer: Arc<GroupCommit>,
     /// The database file, for health checks of its size.
     path: Arc<std::path::PathBuf>,
+    /// Reads answered from memory while the database is unchanged. Last, so that its file
+    /// descriptor of the WAL index is closed after the pools' connections (see `fresh`).
+    fresh: Arc<Fresh>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -153,6 +157,25 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 /// own: the writer thread is asked to finish the checkpoint.
 const LONG_LOG_FRAMES: i32 = 1_000;
 
+/// A pool of `size` connections with `pragmas`, kept open for the life of the store: a local
+/// SQLite connection does not go stale, so none is tested on checkout (a `SELECT 1` each time) or
+/// closed for its age or idleness. Closing them all at once (as r2d2 does with connections of the
+/// same age) would close the database in this process: SQLite would then delete the WAL index
+/// file `fresh` reads, and start a new one.
+fn pool_builder(
+    size: u32,
+    connection_timeout: Duration,
+    pragmas: Pragmas,
+) -> diesel::r2d2::Builder<Manager> {
+    Pool::builder()
+        .max_size(size)
+        .connection_timeout(connection_timeout)
+        .test_on_check_out(false)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .connection_customizer(Box::new(pragmas))
+}
+
 /// One round of the background checkpointer: a `PASSIVE` checkpoint, which never waits for
 /// readers or writers. When the log it found was long, it goes again at once (copying what was
 /// appended meanwhile, much less) and then asks the writer thread to finish it between two
@@ -179,18 +202,21 @@ pub(crate) fn checkpoint_round(pool: &Pool<Manager>, writer: &GroupCommit) {
 /// checkpoint (turned off on pooled connections) would run inside whichever commit crossed 1,000
 /// pages, copying and syncing the database file before that request could answer. The thread
 /// ends within [`CHECKPOINT_EVERY`] of the last handle of the store being dropped (`alive` then
-/// no longer upgrades).
-fn spawn_checkpointer(pool: Pool<Manager>, alive: std::sync::Weak<GroupCommit>) {
+/// no longer upgrades), closing its handle of the pool before its handle of `fresh`.
+fn spawn_checkpointer(pool: Pool<Manager>, alive: std::sync::Weak<GroupCommit>, fresh: Arc<Fresh>) {
     let spawned = std::thread::Builder::new()
         .name("wal-checkpoint".to_owned())
         .spawn(move || {
             loop {
                 std::thread::sleep(CHECKPOINT_EVERY);
                 let Some(writer) = alive.upgrade() else {
-                    return;
+                    break;
                 };
                 checkpoint_round(&pool, &writer);
+                fresh.check();
             }
+            drop(pool);
+            drop(fresh);
         });
     if let Err(error) = spawned {
         tracing::warn!(%error, "no background WAL checkpoints: the log grows until shutdown");
@@ -248,15 +274,14 @@ impl SqliteStore {
         let mut first = SqliteConnection::establish(path)?;
         pragmas.apply(&mut first)?;
         drop(first);
-        let pool = Pool::builder()
-            .max_size(options.pool_size)
-            .connection_timeout(options.connection_timeout)
-            // A local SQLite connection does not go stale; skip the `SELECT 1` per checkout.
-            .test_on_check_out(false)
-            .connection_customizer(Box::new(pragmas))
+        let pool = pool_builder(options.pool_size, options.connection_timeout, pragmas)
             .build(Manager::new(path))?;
+        let fresh = Arc::new(Fresh::default());
         let writer_path = path.to_owned();
+        // The writer thread drops its connection before this closure, and with it this handle.
+        let writer_fresh = fresh.clone();
         let writer = GroupCommit::start(Box::new(move || {
+            let _closed_after_the_connection = &writer_fresh;
             let mut conn = SqliteConnection::establish(&writer_path).map_err(|e| e.to_string())?;
             pragmas.apply(&mut conn).map_err(|e| e.to_string())?;
             conn.batch_execute(&format!("PRAGMA cache_size = -{WRITER_CACHE_KIB};"))
@@ -265,7 +290,11 @@ impl SqliteStore {
         }))
         .map_err(StorageError::Writer)?;
         let writer = Arc::new(writer);
-        spawn_checkpointer(pool.clone(), Arc::downgrade(&writer));
+        spawn_checkpointer(pool.clone(), Arc::downgrade(&writer), fresh.clone());
+        // The pool's connections are open: the WAL index file is the one they use.
+        if !path.starts_with("file:") {
+            fresh.watch(Path::new(path));
+        }
         Ok(Self {
             reads: pool.clone(),
             pool,
@@ -273,6 +302,7 @@ impl SqliteStore {
             pragmas,
             writer,
             path: Arc::new(std::path::PathBuf::from(path)),
+            fresh,
         })
     }
 
@@ -291,11 +321,7 @@ impl SqliteStore {
             return Err(StorageError::Config("workers must be at least 1".into()));
         }
         let path = self.path.to_string_lossy().into_owned();
-        let reads = Pool::builder()
-            .max_size(workers)
-            .connection_timeout(Duration::from_secs(5))
-            .test_on_check_out(false)
-            .connection_customizer(Box::new(self.pragmas))
+        let reads = pool_builder(workers, Duration::from_secs(5), self.pragmas)
             .build(Manager::new(path))?;
         Ok(Self {
             reads,
@@ -373,6 +399,12 @@ impl SqliteStore {
     /// The database file.
     pub(crate) fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Reads answered from memory while the database is unchanged, for the views that read
+    /// committed state (not the writer thread's, whose reads see its open batch).
+    pub(crate) fn fresh(&self) -> Option<&Fresh> {
+        (self.place != Place::WriterThread).then_some(&*self.fresh)
     }
 
     pub(crate) fn conn(&self) -> Result<PooledConnection<Manager>, StoreError> {

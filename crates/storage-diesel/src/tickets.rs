@@ -200,14 +200,20 @@ fn to_i64(n: u64) -> i64 {
 
 impl TicketRepository for SqliteStore {
     fn get(&self, id: TicketId) -> Result<Option<Ticket>, StoreError> {
-        self.read_statement(|conn| {
-            let row = tickets::table
-                .find(id.get())
-                .select(TicketRow::as_select())
-                .first(conn)
-                .optional()?;
-            Ok(row.map(Ticket::from))
-        })
+        let read = || {
+            self.read_statement(|conn| {
+                let row = tickets::table
+                    .find(id.get())
+                    .select(TicketRow::as_select())
+                    .first(conn)
+                    .optional()?;
+                Ok(row.map(Ticket::from))
+            })
+        };
+        match self.fresh() {
+            Some(fresh) => fresh.ticket(id, read),
+            None => read(),
+        }
     }
 
     fn list(&self, filter: &TicketFilter) -> Result<Vec<Ticket>, StoreError> {

@@ -33,13 +33,17 @@ pub fn configure(cfg: &mut actix_web::web::ServiceConfig, limiters: &RateLimiter
 }
 
 fn register(routes: &mut Routes<'_>, limiters: &RateLimiters) {
+    // First, as the most asked: a request is matched against the resources in this order, and
+    // each pattern with a `{segment}` before the one that matches costs a regular expression's
+    // search (nine of them came before a single ticket, some 8 % of its CPU). No other pattern
+    // can match a path of theirs (`/api/tickets` and below).
+    tickets::configure(routes);
     root::configure(routes);
     health::configure(routes);
     docs::configure(routes);
     auth::configure(routes, limiters);
     users::configure(routes);
     boards::configure(routes);
-    tickets::configure(routes);
     comments::configure(routes);
     history::configure(routes);
     statistics::configure(routes);

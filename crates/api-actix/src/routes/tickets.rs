@@ -141,7 +141,23 @@ async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let id = TicketId::new(id.into_inner().get());
     let ticket = state.read_here(|s| s.tickets.get(id))?;
-    Ok(ticket_response(StatusCode::OK, &ticket))
+    // The JSON kept for pages (`page_cache::TicketBodies`) when it is of this version.
+    let body = match state.ticket_bodies.get(ticket.id, ticket.version) {
+        Some(body) => body,
+        None => {
+            let body: Arc<RawValue> = serde_json::value::to_raw_value(&ticket)
+                .map_err(ApiError::internal)?
+                .into();
+            state
+                .ticket_bodies
+                .put(ticket.id, ticket.version, body.clone());
+            body
+        }
+    };
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, format!("\"{}\"", ticket.version)))
+        .insert_header(ContentType::json())
+        .body(Bytes::copy_from_slice(body.get().as_bytes())))
 }
 
 /// Creates a ticket (agent, pm, admin).
