@@ -7,15 +7,33 @@ use diesel::connection::SimpleConnection;
 use diesel::{Connection, RunQueryDsl, SqliteConnection};
 use std::time::{Duration, Instant};
 
+/// The largest body `GET /bytes/{n}` answers.
+pub const MAX_TRIVIAL_BYTES: usize = 1 << 20;
+
 /// Serves `GET /` → `ok` with two workers until killed: the HTTP ceiling's server, run as a child
-/// process (`kanban-bench serve-trivial --port P`) so it is measured like the real one.
+/// process (`kanban-bench serve-trivial --port P`) so it is measured like the real one. Also
+/// `GET /bytes/{n}`: `n` bytes (at most [`MAX_TRIVIAL_BYTES`]) of a buffer made once, as the
+/// server answers a page it keeps, to show what sending a body that large costs on its own.
 pub fn serve_trivial(port: u16) -> std::io::Result<()> {
-    use actix_web::{App, HttpServer, web};
+    use actix_web::web::{Bytes, Data, Path};
+    use actix_web::{App, HttpResponse, HttpServer, web};
+    let buffer = Data::new(Bytes::from(vec![b'x'; MAX_TRIVIAL_BYTES]));
     actix_web::rt::System::new().block_on(
-        HttpServer::new(|| App::new().route("/", web::get().to(|| async { "ok" })))
-            .workers(2)
-            .bind(("127.0.0.1", port))?
-            .run(),
+        HttpServer::new(move || {
+            App::new()
+                .app_data(buffer.clone())
+                .route("/", web::get().to(|| async { "ok" }))
+                .route(
+                    "/bytes/{n}",
+                    web::get().to(|buffer: Data<Bytes>, n: Path<usize>| async move {
+                        let n = n.into_inner().min(MAX_TRIVIAL_BYTES);
+                        HttpResponse::Ok().body(buffer.slice(..n))
+                    }),
+                )
+        })
+        .workers(2)
+        .bind(("127.0.0.1", port))?
+        .run(),
     )
 }
 

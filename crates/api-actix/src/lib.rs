@@ -62,14 +62,11 @@ pub fn build_app(
         .default_service(web::to(not_found))
         .wrap(limiters.default_limit())
         .wrap(cors)
-        .wrap(from_fn(middleware::error_envelope))
-        .wrap(from_fn(middleware::json_charset))
-        .wrap(from_fn(middleware::security_headers))
+        .wrap(from_fn(middleware::answers))
         .wrap(metrics)
         .wrap(TracingLogger::<middleware::RequestSpan>::new())
-        .wrap(from_fn(middleware::request_id))
         .wrap(NormalizePath::trim())
-        .wrap(from_fn(middleware::trailing_slash))
+        .wrap(from_fn(middleware::request_id))
 }
 
 async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {

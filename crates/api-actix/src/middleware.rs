@@ -23,17 +23,13 @@ pub struct RequestId(pub String);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TrailingSlash;
 
-/// Remembers a trailing slash for the handlers that care (see [`TrailingSlash`]). Runs outside
-/// `NormalizePath`.
-pub async fn trailing_slash(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
+/// Remembers a trailing slash for the handlers that care (see [`TrailingSlash`]): run before
+/// `NormalizePath` trims it.
+fn mark_trailing_slash(req: &ServiceRequest) {
     let path = req.path();
     if path.len() > 1 && path.ends_with('/') {
         req.extensions_mut().insert(TrailingSlash);
     }
-    next.call(req).await
 }
 
 /// When the request arrived, for the latency in the log line.
@@ -50,11 +46,15 @@ fn accept_request_id(value: &HeaderValue) -> Option<String> {
     sensible.then(|| text.to_owned())
 }
 
-/// Gives every request an id and echoes it in `X-Request-Id`.
+/// The outermost middleware, before `NormalizePath`: gives every request an id (echoed in
+/// `X-Request-Id`) and its arrival time, and remembers a trailing slash ([`TrailingSlash`]).
+/// Each `from_fn` layer boxes its futures and services, so what runs at the same place in the
+/// chain runs in one layer.
 pub async fn request_id(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    mark_trailing_slash(&req);
     let id = req
         .headers()
         .get(REQUEST_ID_HEADER)
@@ -94,13 +94,30 @@ fn keep_headers(from: &HeaderMap, to: &mut HeaderMap) {
     }
 }
 
+/// What every answer gets, in one layer: errors in the envelope ([`error_envelope`]), then the
+/// charset of JSON ([`json_charset`]) and the security headers ([`security_headers`]) on every
+/// answer that is not an error raised as `Err` (those are answered by actix from the envelope).
+pub async fn answers<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, Error> {
+    let path = req.path();
+    let framed = !(path == "/docs" || path.starts_with("/docs/"));
+    let private = path.starts_with("/api/auth") || path.starts_with("/api/users");
+    let mut response = error_envelope(req, next).await?;
+    let headers = response.headers_mut();
+    json_charset(headers);
+    security_headers(headers, framed, private);
+    Ok(response)
+}
+
 /// Turns every error answer that is not already the envelope (actix's 404 and 405, payload and
 /// middleware errors) into the envelope.
 ///
 /// It must not hold a clone of the request while the router runs (the router needs the only
 /// reference), so errors that arrive as `Err` are re-raised as an [`ApiError`] carrying the
 /// request id and the original's `Retry-After`/`Allow`/`WWW-Authenticate` headers.
-pub async fn error_envelope<B: MessageBody + 'static>(
+async fn error_envelope<B: MessageBody + 'static>(
     req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, Error> {
@@ -146,14 +163,9 @@ pub async fn error_envelope<B: MessageBody + 'static>(
 }
 
 /// Security headers on every response: no MIME sniffing, no referrer, and no framing except for
-/// the interactive documentation under `/docs`. Authentication answers are never cached.
-pub async fn security_headers(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let path = req.path().to_owned();
-    let mut response = next.call(req).await?;
-    let headers = response.headers_mut();
+/// the interactive documentation under `/docs` (`framed`). Authentication and user answers
+/// (`private`) are never cached.
+fn security_headers(headers: &mut HeaderMap, framed: bool, private: bool) {
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -162,23 +174,17 @@ pub async fn security_headers(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
-    if !(path == "/docs" || path.starts_with("/docs/")) {
+    if framed {
         headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     }
-    if path.starts_with("/api/auth") || path.starts_with("/api/users") {
+    if private {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
-    Ok(response)
 }
 
 /// Declares the charset on JSON answers (`application/json; charset=utf-8`), as the contract
 /// gives it; actix's `json()` writes a bare `application/json`.
-pub async fn json_charset(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let mut response = next.call(req).await?;
-    let headers = response.headers_mut();
+fn json_charset(headers: &mut HeaderMap) {
     if headers
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v == "application/json")
@@ -188,7 +194,6 @@ pub async fn json_charset(
             HeaderValue::from_static(crate::error::JSON_UTF8),
         );
     }
-    Ok(response)
 }
 
 /// A request answered in this long or longer is logged at `WARN` (see [`RequestSpan`]).

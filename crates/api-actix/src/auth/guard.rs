@@ -172,9 +172,11 @@ pub async fn authenticate_query(
     Ok(caller.admit(Some(Permission::Read))?.actor())
 }
 
-fn state_of(req: &HttpRequest) -> Result<ApiState, ApiError> {
+/// The application's state (a handle: cloning the state itself, with every service, was 4 % of
+/// a single ticket's CPU).
+fn state_of(req: &HttpRequest) -> Result<Data<ApiState>, ApiError> {
     req.app_data::<Data<ApiState>>()
-        .map(|data| data.get_ref().clone())
+        .cloned()
         .ok_or_else(|| ApiError::internal("ApiState is not registered"))
 }
 
