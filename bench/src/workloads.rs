@@ -112,6 +112,31 @@ pub async fn get_ticket(
     .await
 }
 
+/// The mean size in bytes of the pages the list workload asks for (the first five pages of the
+/// seeded board, of 100 tickets each).
+pub async fn page_bytes(
+    base: &str,
+    client: &reqwest::Client,
+    seed: &Seed,
+) -> Result<usize, BoxError> {
+    let board = seed.board;
+    let pages = seed.tickets.len().div_ceil(100).clamp(1, 5);
+    let mut total = 0;
+    for page in 1..=pages {
+        let body = client
+            .get(format!(
+                "{base}/api/tickets?board_id={board}&page={page}&page_size=100"
+            ))
+            .send()
+            .await?
+            .error_for_status()?
+            .bytes()
+            .await?;
+        total += body.len();
+    }
+    Ok(total / pages)
+}
+
 pub async fn list_page(
     base: &str,
     seed: &Seed,

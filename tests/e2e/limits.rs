@@ -163,6 +163,11 @@ async fn the_default_limit_counts_per_user_and_per_address() {
         &app.send(app.anonymous(Method::GET, "/")).await,
         "the address's sixth",
     );
+    // Refused before any route ran, yet counted under the route it asked for.
+    let metrics = app.state.metrics.render(0, None);
+    let refused =
+        r#"kanban_http_requests_total{endpoint="/api/boards",method="GET",status="429"} 2"#;
+    assert!(metrics.contains(refused), "{metrics}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

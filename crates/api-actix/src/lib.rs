@@ -32,7 +32,7 @@ pub use state::{ApiConfig, ApiState};
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::middleware::{NormalizePath, from_fn};
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use kanban_domain::DomainError;
 use std::net::TcpListener;
@@ -54,7 +54,6 @@ pub fn build_app(
 > {
     let limiters = state.limiters.clone();
     let cors = cors::cors(&state.config.cors);
-    let metrics = state.metrics.middleware();
     App::new()
         .app_data(web::Data::new(state))
         .app_data(extract::path_config())
@@ -63,10 +62,8 @@ pub fn build_app(
         .wrap(limiters.default_limit())
         .wrap(cors)
         .wrap(from_fn(middleware::answers))
-        .wrap(metrics)
         .wrap(TracingLogger::<middleware::RequestSpan>::new())
-        .wrap(NormalizePath::trim())
-        .wrap(from_fn(middleware::request_id))
+        .wrap(from_fn(middleware::arrival))
 }
 
 async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {

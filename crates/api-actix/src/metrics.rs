@@ -1,14 +1,18 @@
 //! Prometheus metrics of `GET /metrics`: request counts and latency histograms per route
-//! pattern, method and status (actix-web-prom), the tickets created, moved and claimed, the
-//! events published, WebSocket connections and the database pool.
+//! pattern, method and status (recorded by `middleware::answers`), the tickets created, moved and
+//! claimed, the events published, WebSocket connections and the database pool.
 //!
 //! Each server state owns its registry (no global recorder), so servers in one process, as in
 //! the tests, count separately.
 
-use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
+use actix_web::http::StatusCode;
 use kanban_domain::event::{Event, EventKind};
 use kanban_domain::ports::PoolState;
-use prometheus::{Encoder, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+    TextEncoder,
+};
+use std::time::Duration;
 
 const NAMESPACE: &str = "kanban";
 
@@ -26,7 +30,8 @@ pub const UNMATCHED_ROUTE: &str = "unmatched";
 #[derive(Clone)]
 pub struct Metrics {
     registry: Registry,
-    http: PrometheusMetrics,
+    http_requests: IntCounterVec,
+    http_durations: HistogramVec,
     tickets_created: IntCounter,
     tickets_moved: IntCounter,
     tickets_claimed: IntCounter,
@@ -58,11 +63,27 @@ impl Metrics {
     /// When a metric is refused by the registry (an invalid or duplicate name).
     pub fn new() -> Result<Self, MetricsError> {
         let registry = Registry::new();
-        let http = PrometheusMetricsBuilder::new(NAMESPACE)
-            .registry(registry.clone())
-            .buckets(LATENCY_BUCKETS)
-            .mask_unmatched_patterns(UNMATCHED_ROUTE)
-            .build()
+        let labels = ["endpoint", "method", "status"];
+        let http_requests = IntCounterVec::new(
+            Opts::new("http_requests_total", "Total number of HTTP requests").namespace(NAMESPACE),
+            &labels,
+        )
+        .map_err(|e| MetricsError(e.to_string()))?;
+        let http_durations = HistogramVec::new(
+            HistogramOpts::new(
+                "http_requests_duration_seconds",
+                "HTTP request duration in seconds for all requests",
+            )
+            .namespace(NAMESPACE)
+            .buckets(LATENCY_BUCKETS.to_vec()),
+            &labels,
+        )
+        .map_err(|e| MetricsError(e.to_string()))?;
+        registry
+            .register(Box::new(http_requests.clone()))
+            .map_err(|e| MetricsError(e.to_string()))?;
+        registry
+            .register(Box::new(http_durations.clone()))
             .map_err(|e| MetricsError(e.to_string()))?;
         let counter = |name: &str, help: &str| -> Result<IntCounter, MetricsError> {
             let counter = IntCounter::with_opts(Opts::new(name, help).namespace(NAMESPACE))
@@ -93,7 +114,8 @@ impl Metrics {
             .register(Box::new(events_published.clone()))
             .map_err(|e| MetricsError(e.to_string()))?;
         Ok(Self {
-            http,
+            http_requests,
+            http_durations,
             tickets_created: counter("tickets_created_total", "Tickets created")?,
             tickets_moved: counter(
                 "tickets_moved_total",
@@ -124,9 +146,20 @@ impl Metrics {
         })
     }
 
-    /// The middleware that times and counts every request by route pattern, method and status.
-    pub fn middleware(&self) -> PrometheusMetrics {
-        self.http.clone()
+    /// Counts a request answered with `status` in `elapsed`, under its route pattern
+    /// (`endpoint`, [`UNMATCHED_ROUTE`] when it matched none) and method.
+    pub fn observe_request(
+        &self,
+        endpoint: &str,
+        method: &str,
+        status: StatusCode,
+        elapsed: Duration,
+    ) {
+        let labels = [endpoint, method, status.as_str()];
+        self.http_durations
+            .with_label_values(&labels)
+            .observe(elapsed.as_secs_f64());
+        self.http_requests.with_label_values(&labels).inc();
     }
 
     /// Counts committed changes by their events: every ticket write, single or bulk, publishes
