@@ -6,10 +6,10 @@ use crate::metrics::UNMATCHED_ROUTE;
 use crate::state::ApiState;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
-use actix_web::middleware::Next;
 use actix_web::http::Uri;
+use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::http::uri::PathAndQuery;
+use actix_web::middleware::Next;
 use actix_web::web::{Bytes, Data};
 use actix_web::{Error, HttpMessage};
 use std::time::Instant;
@@ -477,7 +477,10 @@ mod tests {
             ("/api//boards/?page=2", "/api/boards page=2 true api/boards"),
             ("/api/boards/", "/api/boards  true api/boards"),
             ("//api///boards", "/api/boards  false api/boards"),
-            ("/api/boards?x=/a//b/", "/api/boards x=/a//b/ false api/boards"),
+            (
+                "/api/boards?x=/a//b/",
+                "/api/boards x=/a//b/ false api/boards",
+            ),
             ("/", "/  false "),
             ("//", "/  true "),
         ] {
