@@ -140,14 +140,12 @@ pub async fn answers<B: MessageBody + 'static>(
     let private = path.starts_with("/api/auth") || path.starts_with("/api/users");
     // Read before the request goes on: the router needs the only reference to it. The pattern
     // comes from the path alone.
-    let metrics = req
-        .app_data::<Data<ApiState>>()
-        .map(|state| state.metrics.clone());
-    let counted = metrics.map(|metrics| {
+    let counted = req.app_data::<Data<ApiState>>().map(|state| {
         let start = req
             .extensions()
             .get::<RequestStart>()
             .map_or_else(Instant::now, |start| start.0);
+        let metrics = state.metrics.clone();
         (metrics, req.match_pattern(), req.method().clone(), start)
     });
     let outcome = error_envelope(req, next).await;

@@ -74,10 +74,15 @@ pub fn table() -> Vec<RouteEntry> {
     entries
 }
 
+/// A resource's version as its `ETag` header: the number, quoted.
+fn etag(version: i64) -> (header::HeaderName, String) {
+    (header::ETAG, format!("\"{version}\""))
+}
+
 /// A JSON response carrying the resource's version as its `ETag`.
 fn with_etag(status: StatusCode, version: i64, body: &impl Serialize) -> HttpResponse {
     HttpResponse::build(status)
-        .insert_header((header::ETAG, format!("\"{version}\"")))
+        .insert_header(etag(version))
         .json(body)
 }
 

@@ -1,7 +1,7 @@
 //! `/api/tickets`: tickets and their moves, claims and releases (contract §3).
 
 use super::table::Routes;
-use super::{message, with_etag};
+use super::{etag, message, with_etag};
 use crate::auth::{Authorized, gate};
 use crate::drag_drop::MoveKind;
 use crate::dto::tickets::{ClaimQuery, CreateTicket, ListTickets, MoveTicket, UpdateTicket};
@@ -155,7 +155,7 @@ async fn get(
         }
     };
     Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, format!("\"{}\"", ticket.version)))
+        .insert_header(etag(ticket.version))
         .insert_header(ContentType::json())
         .body(Bytes::copy_from_slice(body.get().as_bytes())))
 }
