@@ -28,16 +28,10 @@
 //!
 //! # The file descriptor
 //!
-//! Closing any descriptor of a file drops every POSIX lock the process holds on it, and SQLite's
-//! connections hold such locks on the `-shm` file (the one that tells other processes this one
-//! uses it, and the read marks that keep a checkpoint from overwriting what a reader still
-//! reads). So [`WalIndex`]'s descriptor must be closed only after every connection of the store:
-//! the store, the writer thread's connection factory and the checkpointer thread each hold the
-//! [`Fresh`] and drop it after their connections (see `pool`). It is opened once the pool's
-//! connections are open, so the file is the one they use; SQLite deletes it only when the last
-//! connection of all processes closes, which cannot happen while the store's connections are open
-//! (the pools never close theirs). Should it ever be gone all the same (the background
-//! checkpointer checks its link count every round), nothing is answered from memory any more.
+//! [`WalIndex`]'s descriptor of the `-shm` file is closed only after every connection of the
+//! store, since closing it would drop the POSIX locks SQLite's connections hold on that file (see
+//! `kept`). Should the file ever be deleted all the same (the background checkpointer checks its
+//! link count every round), nothing is answered from memory any more.
 
 use kanban_domain::{BoardId, Ticket, TicketId};
 use std::collections::HashMap;

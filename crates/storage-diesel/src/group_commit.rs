@@ -1107,7 +1107,7 @@ mod tests {
         let mut frames = Vec::new();
         for _ in 0..3 {
             let finished = store.writer().checkpoints();
-            crate::pool::checkpoint_round(store.pool(), store.writer());
+            crate::pool::checkpoint_round(store.pool(), store.writer(), store.kept());
             while store.writer().checkpoints() == finished {
                 std::thread::yield_now();
             }

@@ -30,6 +30,7 @@ mod fresh;
 mod group_commit;
 mod health;
 mod history;
+mod kept;
 mod maintenance;
 mod pool;
 mod prepared;

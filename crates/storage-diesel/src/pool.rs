@@ -4,6 +4,7 @@
 use crate::error::{Failure, StorageError, Work};
 use crate::fresh::Fresh;
 use crate::group_commit::GroupCommit;
+use crate::kept::Kept;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
@@ -115,9 +116,10 @@ pub struct SqliteStore {
     writer: Arc<GroupCommit>,
     /// The database file, for health checks of its size.
     path: Arc<std::path::PathBuf>,
-    /// Reads answered from memory while the database is unchanged. Last, so that its file
-    /// descriptor of the WAL index is closed after the pools' connections (see `fresh`).
-    fresh: Arc<Fresh>,
+    /// Descriptors of the database's files: reads answered from memory while the database is
+    /// unchanged, the database file the checkpointer syncs. Last, so that they are closed after
+    /// the pools' connections (see `kept`).
+    kept: Arc<Kept>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -177,17 +179,19 @@ fn pool_builder(
 }
 
 /// One round of the background checkpointer: a `PASSIVE` checkpoint, which never waits for
-/// readers or writers. When the log it found was long, it goes again at once (copying what was
+/// readers or writers, and a sync of the pages it copied into the database file (see
+/// `kept::DatabaseFile`). When the log it found was long, it goes again at once (copying what was
 /// appended meanwhile, much less) and then asks the writer thread to finish it between two
 /// batches (see `group_commit::finish_checkpoint`), so that what is left for the writer, with the
-/// log's `fsync`, is what was appended since then.
-pub(crate) fn checkpoint_round(pool: &Pool<Manager>, writer: &GroupCommit) {
+/// `fsync`s, is what was appended since then.
+pub(crate) fn checkpoint_round(pool: &Pool<Manager>, writer: &GroupCommit, kept: &Kept) {
     let Ok(mut conn) = pool.get() else {
         return;
     };
     let mut checkpoint = || {
         diesel::sql_query("PRAGMA wal_checkpoint(PASSIVE)")
             .get_result::<Checkpoint>(&mut conn)
+            .inspect(|outcome| kept.database.after_checkpoint(outcome.checkpointed))
             .inspect_err(|error| tracing::warn!(%error, "background WAL checkpoint failed"))
     };
     if let Ok(outcome) = checkpoint()
@@ -202,8 +206,8 @@ pub(crate) fn checkpoint_round(pool: &Pool<Manager>, writer: &GroupCommit) {
 /// checkpoint (turned off on pooled connections) would run inside whichever commit crossed 1,000
 /// pages, copying and syncing the database file before that request could answer. The thread
 /// ends within [`CHECKPOINT_EVERY`] of the last handle of the store being dropped (`alive` then
-/// no longer upgrades), closing its handle of the pool before its handle of `fresh`.
-fn spawn_checkpointer(pool: Pool<Manager>, alive: std::sync::Weak<GroupCommit>, fresh: Arc<Fresh>) {
+/// no longer upgrades), closing its handle of the pool before its handle of `kept`.
+fn spawn_checkpointer(pool: Pool<Manager>, alive: std::sync::Weak<GroupCommit>, kept: Arc<Kept>) {
     let spawned = std::thread::Builder::new()
         .name("wal-checkpoint".to_owned())
         .spawn(move || {
@@ -212,11 +216,11 @@ fn spawn_checkpointer(pool: Pool<Manager>, alive: std::sync::Weak<GroupCommit>, 
                 let Some(writer) = alive.upgrade() else {
                     break;
                 };
-                checkpoint_round(&pool, &writer);
-                fresh.check();
+                checkpoint_round(&pool, &writer, &kept);
+                kept.fresh.check();
             }
             drop(pool);
-            drop(fresh);
+            drop(kept);
         });
     if let Err(error) = spawned {
         tracing::warn!(%error, "no background WAL checkpoints: the log grows until shutdown");
@@ -276,12 +280,12 @@ impl SqliteStore {
         drop(first);
         let pool = pool_builder(options.pool_size, options.connection_timeout, pragmas)
             .build(Manager::new(path))?;
-        let fresh = Arc::new(Fresh::default());
+        let kept = Arc::new(Kept::default());
         let writer_path = path.to_owned();
         // The writer thread drops its connection before this closure, and with it this handle.
-        let writer_fresh = fresh.clone();
+        let writer_kept = kept.clone();
         let writer = GroupCommit::start(Box::new(move || {
-            let _closed_after_the_connection = &writer_fresh;
+            let _closed_after_the_connection = &writer_kept;
             let mut conn = SqliteConnection::establish(&writer_path).map_err(|e| e.to_string())?;
             pragmas.apply(&mut conn).map_err(|e| e.to_string())?;
             conn.batch_execute(&format!("PRAGMA cache_size = -{WRITER_CACHE_KIB};"))
@@ -290,10 +294,10 @@ impl SqliteStore {
         }))
         .map_err(StorageError::Writer)?;
         let writer = Arc::new(writer);
-        spawn_checkpointer(pool.clone(), Arc::downgrade(&writer), fresh.clone());
-        // The pool's connections are open: the WAL index file is the one they use.
+        spawn_checkpointer(pool.clone(), Arc::downgrade(&writer), kept.clone());
+        // The pool's connections are open: the files are the ones they use.
         if !path.starts_with("file:") {
-            fresh.watch(Path::new(path));
+            kept.open(Path::new(path));
         }
         Ok(Self {
             reads: pool.clone(),
@@ -302,7 +306,7 @@ impl SqliteStore {
             pragmas,
             writer,
             path: Arc::new(std::path::PathBuf::from(path)),
-            fresh,
+            kept,
         })
     }
 
@@ -401,10 +405,16 @@ impl SqliteStore {
         &self.path
     }
 
+    /// The descriptors of the database's files.
+    #[cfg(test)]
+    pub(crate) fn kept(&self) -> &Kept {
+        &self.kept
+    }
+
     /// Reads answered from memory while the database is unchanged, for the views that read
     /// committed state (not the writer thread's, whose reads see its open batch).
     pub(crate) fn fresh(&self) -> Option<&Fresh> {
-        (self.place != Place::WriterThread).then_some(&*self.fresh)
+        (self.place != Place::WriterThread).then_some(&self.kept.fresh)
     }
 
     pub(crate) fn conn(&self) -> Result<PooledConnection<Manager>, StoreError> {
