@@ -108,7 +108,16 @@ async fn list(
                             Ok(body)
                         }
                     })?;
-                    let body = Bytes::from(serde_json::to_vec(&page).map_err(ApiError::internal)?);
+                    // Sized up front: the tickets' JSON and the page's few fields. Grown from
+                    // empty, the buffer was copied again at every doubling.
+                    let size = page
+                        .items
+                        .iter()
+                        .map(|body| body.get().len() + 1)
+                        .sum::<usize>();
+                    let mut json = Vec::with_capacity(size + 160);
+                    serde_json::to_writer(&mut json, &page).map_err(ApiError::internal)?;
+                    let body = Bytes::from(json);
                     pages.put(key, stamp, body.clone());
                     Ok(body)
                 })
