@@ -81,10 +81,13 @@ enum Command {
     },
     /// Start the server, seed it like `make bench`, print its process id, wait `--delay`
     /// seconds (time to attach `perf record -p PID`), then drive one workload: to profile it.
+    /// Several, comma-separated, run one after the other on the same server (`create,move`: the
+    /// moves on the database the creates grew, as in a full run).
     Profile {
-        /// `claim` is a claim then a release of the connection's own ticket.
-        #[arg(long, value_parser = ["health", "ticket", "list", "create", "move", "mixed", "claim"])]
-        workload: String,
+        /// `health`, `ticket`, `list`, `create`, `move`, `mixed`, or `claim` (a claim then a
+        /// release of the connection's own ticket).
+        #[arg(long, value_delimiter = ',', required = true)]
+        workload: Vec<String>,
         #[arg(long, default_value_t = 32)]
         connections: usize,
         #[arg(long, default_value_t = 10.0)]
@@ -135,12 +138,18 @@ fn main() -> Result<(), BoxError> {
 /// profiler can attach to the printed process id.
 async fn profile(
     binary: &std::path::Path,
-    workload: &str,
+    workloads: &[String],
     connections: usize,
     duration: Duration,
     delay: Duration,
     grow: i64,
 ) -> Result<(), BoxError> {
+    const KNOWN: [&str; 7] = [
+        "health", "ticket", "list", "create", "move", "mixed", "claim",
+    ];
+    if let Some(unknown) = workloads.iter().find(|w| !KNOWN.contains(&w.as_str())) {
+        return Err(format!("unknown workload {unknown:?}: one of {}", KNOWN.join(", ")).into());
+    }
     let mut server = Server::start(binary).await?;
     server.sign_in().await?;
     if grow > 0 {
@@ -159,61 +168,64 @@ async fn profile(
     tokio::time::sleep(delay).await;
     let base = server.base.clone();
     let turn = Arc::new(AtomicUsize::new(0));
-    let load: std::pin::Pin<Box<dyn Future<Output = LoadResult>>> = match workload {
-        "health" => Box::pin(workloads::get(
-            "GET /health",
-            format!("{base}/health"),
-            connections,
-            duration,
-            &http,
-        )),
-        "ticket" => Box::pin(workloads::get_ticket(
-            &base,
-            &seed,
-            connections,
-            duration,
-            &http,
-        )),
-        "list" => Box::pin(workloads::list_page(
-            &base,
-            &seed,
-            connections,
-            duration,
-            &http,
-        )),
-        "create" => Box::pin(workloads::create(
-            &base,
-            &seed,
-            connections,
-            duration,
-            &http,
-        )),
-        "move" => Box::pin(workloads::move_tickets(
-            &base,
-            &seed,
-            connections,
-            duration,
-            &http,
-            turn,
-        )),
-        "mixed" => Box::pin(workloads::mixed(
-            &base,
-            &seed,
-            connections,
-            duration,
-            &http,
-            turn,
-        )),
-        "claim" => Box::pin(workloads::claim_release(
-            &base,
-            &seed,
-            connections,
-            duration,
-            &http,
-        )),
-        other => return Err(format!("unknown workload {other:?}").into()),
-    };
-    measured(&server, load).await;
+    for workload in workloads {
+        let turn = turn.clone();
+        let load: std::pin::Pin<Box<dyn Future<Output = LoadResult>>> = match workload.as_str() {
+            "health" => Box::pin(workloads::get(
+                "GET /health",
+                format!("{base}/health"),
+                connections,
+                duration,
+                &http,
+            )),
+            "ticket" => Box::pin(workloads::get_ticket(
+                &base,
+                &seed,
+                connections,
+                duration,
+                &http,
+            )),
+            "list" => Box::pin(workloads::list_page(
+                &base,
+                &seed,
+                connections,
+                duration,
+                &http,
+            )),
+            "create" => Box::pin(workloads::create(
+                &base,
+                &seed,
+                connections,
+                duration,
+                &http,
+            )),
+            "move" => Box::pin(workloads::move_tickets(
+                &base,
+                &seed,
+                connections,
+                duration,
+                &http,
+                turn,
+            )),
+            "mixed" => Box::pin(workloads::mixed(
+                &base,
+                &seed,
+                connections,
+                duration,
+                &http,
+                turn,
+            )),
+            "claim" => Box::pin(workloads::claim_release(
+                &base,
+                &seed,
+                connections,
+                duration,
+                &http,
+            )),
+            other => return Err(format!("unknown workload {other:?}").into()),
+        };
+        measured(&server, load).await;
+    }
     Ok(())
 }
 
