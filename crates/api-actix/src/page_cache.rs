@@ -16,6 +16,10 @@
 //! page another request computed meanwhile: under a stream of changes, where pages are computed
 //! afresh, requests queued for the same page share one computation instead of each making it.
 //!
+//! A kept page also tells how many tickets matched when it was computed ([`Lookup::Stale`]): what
+//! computing it again will count and walk, give or take the changes since, so the handler can
+//! tell a page cheap enough to compute on the worker thread from one that needs the hop.
+//!
 //! The cache holds at most [`PageCache::BUDGET`] bytes of pages; past that it starts over.
 //!
 //! Under a stream of changes pages are computed afresh, yet most of their tickets did not change.
@@ -43,8 +47,27 @@ pub struct PageKey {
 
 #[derive(Debug, Default)]
 struct Pages {
-    entries: HashMap<PageKey, (i64, Bytes)>,
+    entries: HashMap<PageKey, Kept>,
     bytes: usize,
+}
+
+/// A page as kept: the stamp it was computed at, how many tickets matched then, its JSON.
+#[derive(Debug)]
+struct Kept {
+    stamp: i64,
+    matching: u64,
+    body: Bytes,
+}
+
+/// What the cache has for a page at a stamp.
+#[derive(Debug)]
+pub enum Lookup {
+    /// The page, computed at that stamp or a later one.
+    Page(Bytes),
+    /// Only an older computation of it, when this many tickets matched.
+    Stale { matching: u64 },
+    /// Nothing.
+    Unknown,
 }
 
 /// Encoded pages and the board stamps they were computed at.
@@ -59,22 +82,38 @@ impl PageCache {
 
     /// The page of `key`, if it was computed at `stamp` or a later one.
     pub fn get(&self, key: &PageKey, stamp: i64) -> Option<Bytes> {
-        let pages = self.pages.lock().unwrap_or_else(PoisonError::into_inner);
-        pages
-            .entries
-            .get(key)
-            .filter(|(at, _)| *at >= stamp)
-            .map(|(_, body)| body.clone())
+        match self.lookup(key, stamp) {
+            Lookup::Page(body) => Some(body),
+            Lookup::Stale { .. } | Lookup::Unknown => None,
+        }
     }
 
-    /// Keeps `body`, the page of `key` computed after reading `stamp`, unless one computed at a
-    /// later stamp is kept already.
-    pub fn put(&self, key: PageKey, stamp: i64, body: Bytes) {
+    /// The page of `key` if it was computed at `stamp` or a later one, else how many tickets
+    /// matched when it was last computed (what computing it again will walk, give or take the
+    /// changes since).
+    pub fn lookup(&self, key: &PageKey, stamp: i64) -> Lookup {
+        let pages = self.pages.lock().unwrap_or_else(PoisonError::into_inner);
+        match pages.entries.get(key) {
+            Some(kept) if kept.stamp >= stamp => Lookup::Page(kept.body.clone()),
+            Some(kept) => Lookup::Stale {
+                matching: kept.matching,
+            },
+            None => Lookup::Unknown,
+        }
+    }
+
+    /// Keeps `body`, the page of `key` computed after reading `stamp` when `matching` tickets
+    /// matched, unless one computed at a later stamp is kept already.
+    pub fn put(&self, key: PageKey, stamp: i64, matching: u64, body: Bytes) {
         if body.len() > Self::BUDGET {
             return;
         }
         let mut pages = self.pages.lock().unwrap_or_else(PoisonError::into_inner);
-        if pages.entries.get(&key).is_some_and(|(at, _)| *at > stamp) {
+        if pages
+            .entries
+            .get(&key)
+            .is_some_and(|kept| kept.stamp > stamp)
+        {
             return;
         }
         if pages.bytes + body.len() > Self::BUDGET {
@@ -82,8 +121,13 @@ impl PageCache {
             pages.bytes = 0;
         }
         pages.bytes += body.len();
-        if let Some((_, replaced)) = pages.entries.insert(key, (stamp, body)) {
-            pages.bytes -= replaced.len();
+        let kept = Kept {
+            stamp,
+            matching,
+            body,
+        };
+        if let Some(replaced) = pages.entries.insert(key, kept) {
+            pages.bytes -= replaced.body.len();
         }
     }
 }
@@ -153,7 +197,7 @@ mod tests {
     fn a_page_is_served_up_to_the_stamp_it_was_computed_at() {
         let cache = PageCache::default();
         assert!(cache.get(&key(1), 3).is_none());
-        cache.put(key(1), 3, Bytes::from_static(b"page at 3"));
+        cache.put(key(1), 3, 0, Bytes::from_static(b"page at 3"));
         assert_eq!(cache.get(&key(1), 3).unwrap(), "page at 3");
         assert_eq!(
             cache.get(&key(1), 2).unwrap(),
@@ -167,10 +211,10 @@ mod tests {
             ..key(1)
         };
         assert!(cache.get(&other_filter, 3).is_none(), "another filter");
-        cache.put(key(1), 4, Bytes::from_static(b"page at 4"));
+        cache.put(key(1), 4, 0, Bytes::from_static(b"page at 4"));
         assert_eq!(cache.get(&key(1), 4).unwrap(), "page at 4");
         assert_eq!(cache.get(&key(1), 3).unwrap(), "page at 4", "replaced");
-        cache.put(key(1), 2, Bytes::from_static(b"page at 2"));
+        cache.put(key(1), 2, 0, Bytes::from_static(b"page at 2"));
         assert_eq!(
             cache.get(&key(1), 4).unwrap(),
             "page at 4",
@@ -179,19 +223,32 @@ mod tests {
     }
 
     #[test]
+    fn a_page_kept_at_an_older_stamp_tells_how_many_tickets_matched() {
+        let cache = PageCache::default();
+        assert!(matches!(cache.lookup(&key(1), 1), Lookup::Unknown));
+        cache.put(key(1), 3, 1_500, Bytes::from_static(b"page at 3"));
+        assert!(matches!(cache.lookup(&key(1), 3), Lookup::Page(body) if body == "page at 3"));
+        assert!(matches!(
+            cache.lookup(&key(1), 4),
+            Lookup::Stale { matching: 1_500 }
+        ));
+        assert!(matches!(cache.lookup(&key(2), 3), Lookup::Unknown));
+    }
+
+    #[test]
     fn it_starts_over_past_its_budget() {
         let cache = PageCache::default();
         let half = Bytes::from(vec![b'x'; PageCache::BUDGET / 2 + 1]);
-        cache.put(key(1), 1, half.clone());
-        cache.put(key(1), 2, half.clone());
+        cache.put(key(1), 1, 0, half.clone());
+        cache.put(key(1), 2, 0, half.clone());
         assert!(
             cache.get(&key(1), 2).is_some(),
             "a replaced page frees its bytes"
         );
-        cache.put(key(2), 1, half);
+        cache.put(key(2), 1, 0, half);
         assert!(cache.get(&key(1), 2).is_none(), "over budget: started over");
         assert!(cache.get(&key(2), 1).is_some());
-        cache.put(key(3), 1, Bytes::from(vec![b'x'; PageCache::BUDGET + 1]));
+        cache.put(key(3), 1, 0, Bytes::from(vec![b'x'; PageCache::BUDGET + 1]));
         assert!(
             cache.get(&key(3), 1).is_none(),
             "larger than the budget: not kept"

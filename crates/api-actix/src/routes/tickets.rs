@@ -7,15 +7,15 @@ use crate::drag_drop::MoveKind;
 use crate::dto::tickets::{ClaimQuery, CreateTicket, ListTickets, MoveTicket, UpdateTicket};
 use crate::error::ApiError;
 use crate::extract::{IfMatch, JsonBody, PathId, QueryParams};
-use crate::page_cache::PageKey;
+use crate::page_cache::{Lookup, PageCache, PageKey, TicketBodies};
 use crate::state::ApiState;
 use actix_web::http::header::ContentType;
 use actix_web::http::{StatusCode, header};
 use actix_web::web::Bytes;
 use actix_web::{HttpResponse, web};
-use kanban_domain::page::Page;
+use kanban_domain::page::{Page, PageRequest};
 use kanban_domain::ports::{Committed, Listed};
-use kanban_domain::services::Services;
+use kanban_domain::services::{Services, TicketListQuery};
 use kanban_domain::{BoardId, DomainError, Ticket, TicketId};
 use serde_json::value::RawValue;
 use std::collections::HashMap;
@@ -73,9 +73,26 @@ async fn list(
             .last_seq(board_id)
             .map_err(DomainError::from)
     })?;
-    let body = match state.pages.get(&key, stamp) {
-        Some(body) => body,
-        None => {
+    let body = match state.pages.lookup(&key, stamp) {
+        Lookup::Page(body) => body,
+        // A small board's page, computed right here: cheaper than the hop to the blocking pool
+        // and back, which a stream of changes would otherwise make for most pages.
+        Lookup::Stale { matching }
+            if matching <= PAGE_HERE_MAX && key.column.is_none() && key.assignee.is_none() =>
+        {
+            state.read_here(|s| {
+                compute_page(
+                    s,
+                    &state.pages,
+                    &state.ticket_bodies,
+                    key,
+                    stamp,
+                    &query,
+                    page,
+                )
+            })?
+        }
+        Lookup::Stale { .. } | Lookup::Unknown => {
             let (pages, bodies) = (state.pages.clone(), state.ticket_bodies.clone());
             // Not on the worker thread: a page counts the board's matching tickets and walks
             // its offset, which grows with the board (milliseconds for tens of thousands).
@@ -85,41 +102,7 @@ async fn list(
                     if let Some(body) = pages.get(&key, stamp) {
                         return Ok(body);
                     }
-                    // Tickets encoded at their current version already are not read again.
-                    let mut held = HashMap::new();
-                    let page = s
-                        .tickets
-                        .list(&query, page, &mut |id, version| {
-                            bodies
-                                .get(id, version)
-                                .map(|body| held.insert(id, body))
-                                .is_some()
-                        })
-                        .map_err(|e| ApiError::from_domain_at(e, "query"))?;
-                    let page = page.try_map(|listed| match listed {
-                        Listed::Held { id, .. } => held
-                            .remove(&id)
-                            .ok_or_else(|| ApiError::internal("a held ticket's body is gone")),
-                        Listed::Read(ticket) => {
-                            let body: Arc<RawValue> = serde_json::value::to_raw_value(&ticket)
-                                .map_err(ApiError::internal)?
-                                .into();
-                            bodies.put(ticket.id, ticket.version, body.clone());
-                            Ok(body)
-                        }
-                    })?;
-                    // Sized up front: the tickets' JSON and the page's few fields. Grown from
-                    // empty, the buffer was copied again at every doubling.
-                    let size = page
-                        .items
-                        .iter()
-                        .map(|body| body.get().len() + 1)
-                        .sum::<usize>();
-                    let mut json = Vec::with_capacity(size + 160);
-                    serde_json::to_writer(&mut json, &page).map_err(ApiError::internal)?;
-                    let body = Bytes::from(json);
-                    pages.put(key, stamp, body.clone());
-                    Ok(body)
+                    compute_page(s, &pages, &bodies, key, stamp, &query, page)
                 })
                 .await?
         }
@@ -127,6 +110,58 @@ async fn list(
     Ok(HttpResponse::Ok()
         .insert_header(ContentType::json())
         .body(body))
+}
+
+/// The most tickets a page's listing may have matched, when last computed, for the page to be
+/// computed again on the worker thread: counting them and walking to the page's offset take
+/// tens of microseconds, where a slow page would hold up every connection of the worker.
+const PAGE_HERE_MAX: u64 = 2_000;
+
+/// Computes the page of `key` as of `stamp` or later, and keeps it.
+fn compute_page(
+    s: &Services,
+    pages: &PageCache,
+    bodies: &TicketBodies,
+    key: PageKey,
+    stamp: i64,
+    query: &TicketListQuery,
+    page: PageRequest,
+) -> Result<Bytes, ApiError> {
+    // Tickets encoded at their current version already are not read again.
+    let mut held = HashMap::new();
+    let page = s
+        .tickets
+        .list(query, page, &mut |id, version| {
+            bodies
+                .get(id, version)
+                .map(|body| held.insert(id, body))
+                .is_some()
+        })
+        .map_err(|e| ApiError::from_domain_at(e, "query"))?;
+    let page = page.try_map(|listed| match listed {
+        Listed::Held { id, .. } => held
+            .remove(&id)
+            .ok_or_else(|| ApiError::internal("a held ticket's body is gone")),
+        Listed::Read(ticket) => {
+            let body: Arc<RawValue> = serde_json::value::to_raw_value(&ticket)
+                .map_err(ApiError::internal)?
+                .into();
+            bodies.put(ticket.id, ticket.version, body.clone());
+            Ok(body)
+        }
+    })?;
+    // Sized up front: the tickets' JSON and the page's few fields. Grown from empty, the buffer
+    // was copied again at every doubling.
+    let size = page
+        .items
+        .iter()
+        .map(|body| body.get().len() + 1)
+        .sum::<usize>();
+    let mut json = Vec::with_capacity(size + 160);
+    serde_json::to_writer(&mut json, &page).map_err(ApiError::internal)?;
+    let body = Bytes::from(json);
+    pages.put(key, stamp, page.total, body.clone());
+    Ok(body)
 }
 
 /// One ticket.
