@@ -261,10 +261,21 @@ impl TestApp {
             shutdown_timeout: Duration::from_secs(1),
             handle_signals: false,
         };
-        let server =
-            kanban_api_actix::start(state.clone(), listener, &settings).expect("start the server");
-        let handle = server.handle();
-        tokio::spawn(server);
+        // In an actix system of its own, as the binary runs it (`serve.rs`): its workers are
+        // actix arbiters, each with its relay (`kanban_api_actix::relay`).
+        let (started, handle) = std::sync::mpsc::channel();
+        let on_server = state.clone();
+        std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let server = kanban_api_actix::start(on_server, listener, &settings)
+                    .expect("start the server");
+                started
+                    .send(server.handle())
+                    .expect("the test waits for its server");
+                let _ = server.await;
+            });
+        });
+        let handle = handle.recv().expect("the server started");
         Self {
             address,
             client: reqwest::Client::new(),

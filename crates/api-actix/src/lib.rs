@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod page_cache;
+pub mod relay;
 pub mod routes;
 pub mod shared_probe;
 pub mod state;

@@ -7,6 +7,7 @@ use crate::drag_drop::MoveMetrics;
 use crate::error::ApiError;
 use crate::live::{LiveConfig, LiveHub};
 use crate::metrics::{Metrics, MetricsError};
+use crate::relay::Relay;
 use kanban_domain::ports::{Committed, QueuedUseCase, WriteQueue};
 use kanban_domain::services::Services;
 use kanban_domain::{DomainError, StoreError};
@@ -90,12 +91,14 @@ struct QueuedJob<F, T, E> {
     services: Arc<Services>,
     outcome: Option<Result<Committed<T>, E>>,
     reply: tokio::sync::oneshot::Sender<Result<Committed<T>, ApiError>>,
+    /// The relay of the request's worker thread, which delivers the answer there.
+    relay: Option<Relay>,
 }
 
 impl<F, T, E> QueuedUseCase for QueuedJob<F, T, E>
 where
     F: FnMut(&Services) -> Result<Committed<T>, E> + Send,
-    T: Send,
+    T: Send + 'static,
     E: Into<ApiError> + Send,
 {
     fn run(&mut self) -> bool {
@@ -112,8 +115,14 @@ where
             (_, Err(error)) => Err(DomainError::from(error).into()),
             (None, Ok(())) => Err(ApiError::internal("the write use case was not run")),
         };
-        // A request that is gone (its client disconnected) needs no answer.
-        let _ = self.reply.send(answer);
+        let reply = self.reply;
+        Relay::deliver_by(
+            self.relay.as_ref(),
+            Box::new(move || {
+                // A request that is gone (its client disconnected) needs no answer.
+                let _ = reply.send(answer);
+            }),
+        );
     }
 }
 
@@ -219,7 +228,8 @@ impl ApiState {
         }
     }
 
-    /// Runs a read use case on the blocking pool: one hop per request, not one per query.
+    /// Runs a read use case on the blocking pool: one hop per request, not one per query. Its
+    /// answer comes back through the worker's [`Relay`].
     pub async fn read<T, E>(
         &self,
         use_case: impl FnOnce(&Services) -> Result<T, E> + Send + 'static,
@@ -229,12 +239,26 @@ impl ApiState {
         E: Into<ApiError> + Send + 'static,
     {
         let services = self.services.clone();
-        match actix_web::web::block(move || use_case(&services)).await {
-            Ok(outcome) => outcome.map_err(Into::into),
-            // The use case panicked (a bug) or the blocking pool is gone (shutting down).
-            Err(error) => Err(ApiError::internal(format!(
-                "use case did not complete: {error}"
-            ))),
+        let relay = Relay::here();
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        actix_web::rt::task::spawn_blocking(move || {
+            let outcome =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| use_case(&services)));
+            Relay::deliver_by(
+                relay.as_ref(),
+                Box::new(move || {
+                    // A request that is gone (its client disconnected) needs no answer.
+                    let _ = reply.send(outcome);
+                }),
+            );
+        });
+        match answer.await {
+            Ok(Ok(outcome)) => outcome.map_err(Into::into),
+            Ok(Err(_)) => Err(ApiError::internal("use case did not complete: it panicked")),
+            // Dropped unanswered: the blocking pool is gone (the server is stopping).
+            Err(_) => Err(ApiError::internal(
+                "use case did not complete: the blocking pool is gone",
+            )),
         }
     }
 
@@ -257,6 +281,7 @@ impl ApiState {
                     services: queued.services.clone(),
                     outcome: None,
                     reply,
+                    relay: Relay::here(),
                 };
                 queued
                     .queue
