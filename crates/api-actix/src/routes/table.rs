@@ -4,10 +4,12 @@
 //! being documented, or documented without being registered.
 
 use actix_web::body::MessageBody;
+use actix_web::dev::ResourceDef;
 use actix_web::dev::{
     HttpServiceFactory, ServiceFactory, ServiceRequest, ServiceResponse, Transform,
 };
 use actix_web::{Error, FromRequest, Handler, Resource, Responder, web};
+use std::sync::{Arc, OnceLock};
 
 /// One registered route: an HTTP method and the full path pattern (`/api/tickets/{ticket_id}`),
 /// spelled as in the OpenAPI document.
@@ -22,6 +24,36 @@ impl std::fmt::Display for RouteEntry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} {}", self.method, self.path)
     }
+}
+
+/// The full path pattern of a resource (`/api/tickets/{ticket_id}`), kept as the resource's app
+/// data: a request routed to it carries it, for the metrics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoutePattern(Arc<str>);
+
+impl RoutePattern {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The pattern of the first registered resource whose pattern matches `path`, as the router
+/// would choose it, for a request that got no further than a middleware. It matches the path
+/// against every pattern in turn: not for the requests that reach a resource.
+pub fn pattern_of(path: &str) -> Option<&'static str> {
+    static PATTERNS: OnceLock<Vec<ResourceDef>> = OnceLock::new();
+    let patterns = PATTERNS.get_or_init(|| {
+        let mut seen = std::collections::HashSet::new();
+        super::table()
+            .into_iter()
+            .filter(|entry| seen.insert(entry.path.clone()))
+            .map(|entry| ResourceDef::new(entry.path))
+            .collect()
+    });
+    patterns
+        .iter()
+        .find(|pattern| pattern.is_match(path))
+        .and_then(ResourceDef::pattern)
 }
 
 /// Registers resources on an actix `ServiceConfig` and remembers what it registered.
@@ -54,7 +86,7 @@ impl<'a> Routes<'a> {
         R: HttpServiceFactory + 'static,
     {
         let endpoint = build(Endpoint {
-            resource: web::resource(path),
+            resource: web::resource(path).app_data(RoutePattern(path.into())),
             methods: Vec::new(),
         });
         for method in endpoint.methods {
@@ -145,5 +177,24 @@ where
             resource: self.resource.wrap(middleware),
             methods: self.methods,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_path_is_matched_to_the_pattern_the_router_would_choose() {
+        assert_eq!(
+            pattern_of("/api/tickets/12"),
+            Some("/api/tickets/{ticket_id}")
+        );
+        assert_eq!(
+            pattern_of("/api/tickets/12/move"),
+            Some("/api/tickets/{ticket_id}/move")
+        );
+        assert_eq!(pattern_of("/api/tickets"), Some("/api/tickets"));
+        assert_eq!(pattern_of("/api/nothing/here"), None);
     }
 }
