@@ -16,6 +16,10 @@
 //! page another request computed meanwhile: under a stream of changes, where pages are computed
 //! afresh, requests queued for the same page share one computation instead of each making it.
 //!
+//! The cache also keeps, for each listing (a board and a filter), how many tickets it matched at
+//! a stamp, read by the storage inside the page's own snapshot: the pages of a listing computed
+//! at the same stamp share one count ([`PageCache::matching_at`]).
+//!
 //! A kept page also tells how many tickets matched when it was computed ([`Lookup::Stale`]): what
 //! computing it again will count and walk, give or take the changes since, so the handler can
 //! tell a page cheap enough to compute on the worker thread from one that needs the hop.
@@ -49,6 +53,17 @@ pub struct PageKey {
 struct Pages {
     entries: HashMap<PageKey, Kept>,
     bytes: usize,
+    /// How many tickets each listing (a board and a filter, any page) matched at a stamp.
+    counts: HashMap<Listing, (i64, u64)>,
+}
+
+/// A listing: its board and filter, without the page.
+type Listing = (i64, Option<String>, Option<String>);
+
+impl PageKey {
+    fn listing(&self) -> Listing {
+        (self.board, self.column.clone(), self.assignee.clone())
+    }
 }
 
 /// A page as kept: the stamp it was computed at, how many tickets matched then, its JSON.
@@ -118,6 +133,7 @@ impl PageCache {
         }
         if pages.bytes + body.len() > Self::BUDGET {
             pages.entries.clear();
+            pages.counts.clear();
             pages.bytes = 0;
         }
         pages.bytes += body.len();
@@ -129,6 +145,39 @@ impl PageCache {
         if let Some(replaced) = pages.entries.insert(key, kept) {
             pages.bytes -= replaced.body.len();
         }
+    }
+}
+
+impl PageCache {
+    /// The most listings whose count is kept (each filter by assignee is one).
+    pub const COUNTS: usize = 4096;
+
+    /// How many tickets the listing of `key` matched at `stamp`, if counted at that stamp.
+    pub fn matching_at(&self, key: &PageKey, stamp: i64) -> Option<u64> {
+        let pages = self.pages.lock().unwrap_or_else(PoisonError::into_inner);
+        pages
+            .counts
+            .get(&key.listing())
+            .filter(|(at, _)| *at == stamp)
+            .map(|(_, matching)| *matching)
+    }
+
+    /// Keeps how many tickets the listing of `key` matched at `stamp`, unless a count at a later
+    /// stamp is kept already.
+    pub fn counted(&self, key: &PageKey, stamp: i64, matching: u64) {
+        let mut pages = self.pages.lock().unwrap_or_else(PoisonError::into_inner);
+        let listing = key.listing();
+        if pages
+            .counts
+            .get(&listing)
+            .is_some_and(|(at, _)| *at > stamp)
+        {
+            return;
+        }
+        if pages.counts.len() >= Self::COUNTS && !pages.counts.contains_key(&listing) {
+            pages.counts.clear();
+        }
+        pages.counts.insert(listing, (stamp, matching));
     }
 }
 

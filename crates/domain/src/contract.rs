@@ -46,6 +46,7 @@ pub use history::{
 };
 pub use listing::{
     ticket_list_filters_and_pages, ticket_list_orders_by_column_position_priority_and_id,
+    ticket_list_page_counts_at_the_boards_stamp,
     ticket_list_page_skips_tickets_held_at_their_version,
     ticket_list_pages_are_slices_of_the_board_order,
 };
@@ -90,6 +91,7 @@ pub fn run_all(make: Factory<'_>) {
     ticket_list_filters_and_pages(make);
     ticket_list_pages_are_slices_of_the_board_order(make);
     ticket_list_page_skips_tickets_held_at_their_version(make);
+    ticket_list_page_counts_at_the_boards_stamp(make);
     ticket_delete_cascades_and_checks_version(make);
     comments_oldest_first_create_and_delete(make);
     history_for_ticket_newest_first_with_filter_and_limit(make);
@@ -136,6 +138,7 @@ macro_rules! contract_tests {
             ticket_list_filters_and_pages,
             ticket_list_pages_are_slices_of_the_board_order,
             ticket_list_page_skips_tickets_held_at_their_version,
+            ticket_list_page_counts_at_the_boards_stamp,
             ticket_delete_cascades_and_checks_version,
             comments_oldest_first_create_and_delete,
             history_for_ticket_newest_first_with_filter_and_limit,

@@ -93,11 +93,27 @@ impl TicketFilter {
     }
 }
 
-/// Which tickets, at which versions, the caller of [`TicketRepository::list_page`] holds
-/// already; any `FnMut(TicketId, i64) -> bool` is one.
+/// What the caller of [`TicketRepository::list_page`] holds already: tickets at their versions,
+/// and perhaps how many tickets the listing matched at a stamp of its board. Any
+/// `FnMut(TicketId, i64) -> bool` is one that holds no count.
 pub trait Holding {
     /// Whether the caller holds ticket `id` at `version`.
     fn holds(&mut self, id: TicketId, version: i64) -> bool;
+
+    /// How many tickets the listing matched when its board was at `stamp` (the sequence number
+    /// of the board's last event, [`EventLog::last_seq`]), if the caller was told
+    /// ([`Holding::counted`]). Every committed change of a board or of its tickets appends an
+    /// event, so a count made at the same stamp is the count of the same tickets. `None` (count
+    /// them) by default.
+    fn matching_at(&mut self, stamp: i64) -> Option<u64> {
+        let _ = stamp;
+        None
+    }
+
+    /// Tells the caller how many tickets the listing matched at `stamp`.
+    fn counted(&mut self, stamp: i64, matching: u64) {
+        let _ = (stamp, matching);
+    }
 }
 
 impl<F: FnMut(TicketId, i64) -> bool> Holding for F {

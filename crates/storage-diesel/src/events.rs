@@ -14,6 +14,17 @@ use kanban_domain::{BoardId, Event, EventData, EventKind, NewEvent, StoreError, 
 /// Appends `new` to the log, numbering each event after the last sequence number its board ever
 /// had (kept in `event_sequences`, so numbers are never reused, even after pruning). The payloads
 /// are stored as the JSON text they already are.
+/// The sequence number of `board`'s last event (0 before any), in `conn`'s snapshot: the board's
+/// stamp (`EventLog::last_seq`).
+pub(crate) fn last_seq_of(conn: &mut SqliteConnection, board: BoardId) -> Work<i64> {
+    Ok(event_sequences::table
+        .find(board.get())
+        .select(event_sequences::last_seq)
+        .first::<i64>(conn)
+        .optional()?
+        .unwrap_or(0))
+}
+
 pub(crate) fn append(conn: &mut SqliteConnection, new: Vec<NewEvent>) -> Work<Vec<Event>> {
     enum NextSeq {}
     enum InsertEvent {}
@@ -115,16 +126,7 @@ impl EventLog for SqliteStore {
     }
 
     fn last_seq(&self, board: BoardId) -> Result<i64, StoreError> {
-        let read = || {
-            self.read_statement(|conn| {
-                Ok(event_sequences::table
-                    .find(board.get())
-                    .select(event_sequences::last_seq)
-                    .first::<i64>(conn)
-                    .optional()?
-                    .unwrap_or(0))
-            })
-        };
+        let read = || self.read_statement(|conn| last_seq_of(conn, board));
         match self.fresh() {
             Some(fresh) => fresh.last_seq(board, read),
             None => read(),

@@ -235,7 +235,18 @@ impl TicketRepository for SqliteStore {
     ) -> Result<(Vec<Listed>, u64), StoreError> {
         self.read(|conn| {
             let matching = Matching::of(conn, filter)?;
-            let total: i64 = matching.query().count().get_result(conn)?;
+            // Counted once per state of the board: the pages of one listing computed at the same
+            // stamp (under a stream of changes, several between two commits) share the count.
+            let stamp = events::last_seq_of(conn, filter.board_id)?;
+            let total = match held.matching_at(stamp) {
+                Some(total) => total,
+                None => {
+                    let total: i64 = matching.query().count().get_result(conn)?;
+                    let total = u64::try_from(total).unwrap_or_default();
+                    held.counted(stamp, total);
+                    total
+                }
+            };
             // The page's ids and versions, from `idx_tickets_board_order` alone when there is
             // no filter but the board (the index holds both): a page deep in a large board walks
             // `offset` index entries, not the rows, and a page of tickets the caller holds reads
@@ -291,7 +302,7 @@ impl TicketRepository for SqliteStore {
                     Listed::Read(read.remove(&id).ok_or(StoreError::NotFound)?)
                 });
             }
-            Ok((items, u64::try_from(total).unwrap_or_default()))
+            Ok((items, total))
         })
     }
 

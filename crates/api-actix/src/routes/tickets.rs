@@ -14,7 +14,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::web::Bytes;
 use actix_web::{HttpResponse, web};
 use kanban_domain::page::{Page, PageRequest};
-use kanban_domain::ports::{Committed, Listed};
+use kanban_domain::ports::{Committed, Holding, Listed};
 use kanban_domain::services::{Services, TicketListQuery};
 use kanban_domain::{BoardId, DomainError, Ticket, TicketId};
 use serde_json::value::RawValue;
@@ -117,6 +117,32 @@ async fn list(
 /// tens of microseconds, where a slow page would hold up every connection of the worker.
 const PAGE_HERE_MAX: u64 = 2_000;
 
+/// What a page computed afresh holds already: the tickets' JSON kept at their versions (those
+/// found are taken out, for the page), and the listing's count at a stamp.
+struct Held<'a> {
+    bodies: &'a TicketBodies,
+    pages: &'a PageCache,
+    key: &'a PageKey,
+    found: HashMap<TicketId, Arc<RawValue>>,
+}
+
+impl Holding for Held<'_> {
+    fn holds(&mut self, id: TicketId, version: i64) -> bool {
+        self.bodies
+            .get(id, version)
+            .map(|body| self.found.insert(id, body))
+            .is_some()
+    }
+
+    fn matching_at(&mut self, stamp: i64) -> Option<u64> {
+        self.pages.matching_at(self.key, stamp)
+    }
+
+    fn counted(&mut self, stamp: i64, matching: u64) {
+        self.pages.counted(self.key, stamp, matching);
+    }
+}
+
 /// Computes the page of `key` as of `stamp` or later, and keeps it.
 fn compute_page(
     s: &Services,
@@ -127,19 +153,21 @@ fn compute_page(
     query: &TicketListQuery,
     page: PageRequest,
 ) -> Result<Bytes, ApiError> {
-    // Tickets encoded at their current version already are not read again.
-    let mut held = HashMap::new();
+    // Tickets encoded at their current version already are not read again, nor counted again
+    // at a stamp they were counted at.
+    let mut held = Held {
+        bodies,
+        pages,
+        key: &key,
+        found: HashMap::new(),
+    };
     let page = s
         .tickets
-        .list(query, page, &mut |id, version| {
-            bodies
-                .get(id, version)
-                .map(|body| held.insert(id, body))
-                .is_some()
-        })
+        .list(query, page, &mut held)
         .map_err(|e| ApiError::from_domain_at(e, "query"))?;
+    let mut found = held.found;
     let page = page.try_map(|listed| match listed {
-        Listed::Held { id, .. } => held
+        Listed::Held { id, .. } => found
             .remove(&id)
             .ok_or_else(|| ApiError::internal("a held ticket's body is gone")),
         Listed::Read(ticket) => {

@@ -115,6 +115,67 @@ pub fn ticket_list_page_skips_tickets_held_at_their_version(make: Factory<'_>) {
     }
 }
 
+/// Records what `list_page` tells it and offers a count at one stamp only.
+struct Counts {
+    offered: Option<(i64, u64)>,
+    counted: Vec<(i64, u64)>,
+}
+
+impl crate::ports::Holding for Counts {
+    fn holds(&mut self, _: TicketId, _: i64) -> bool {
+        false
+    }
+
+    fn matching_at(&mut self, stamp: i64) -> Option<u64> {
+        self.offered
+            .filter(|(at, _)| *at == stamp)
+            .map(|(_, matching)| matching)
+    }
+
+    fn counted(&mut self, stamp: i64, matching: u64) {
+        self.counted.push((stamp, matching));
+    }
+}
+
+/// A count `list_page` makes is told at the board's stamp (its last event's sequence number);
+/// a count the caller holds at another stamp is never taken for the board as it is.
+pub fn ticket_list_page_counts_at_the_boards_stamp(make: Factory<'_>) {
+    let repos = make();
+    let ops = board(&repos, "Ops", &["Todo", "Done"], at(0)).value.board;
+    for i in 0..3_u32 {
+        ticket(&repos, &ops, &format!("t{i}"), "Todo", f64::from(i), at(1));
+    }
+    let all = TicketFilter::board(ops.id);
+    let page = ok(PageRequest::new(1, 2), "page");
+    let stamp = ok(repos.events.last_seq(ops.id), "stamp");
+    let mut counts = Counts {
+        offered: None,
+        counted: Vec::new(),
+    };
+    let (_, total) = ok(repos.tickets.list_page(&all, page, &mut counts), "list");
+    assert_eq!(total, 3);
+    for told in &counts.counted {
+        assert_eq!(*told, (stamp, 3), "told at the board's stamp");
+    }
+    // A count held from before the last change is not the board's count now.
+    ticket(&repos, &ops, "t3", "Done", 3.0, at(2));
+    let mut counts = Counts {
+        offered: Some((stamp, 3)),
+        counted: Vec::new(),
+    };
+    let (items, total) = ok(repos.tickets.list_page(&all, page, &mut counts), "list");
+    assert_eq!(
+        (items.len(), total),
+        (2, 4),
+        "counted again after the change"
+    );
+    let now = ok(repos.events.last_seq(ops.id), "stamp");
+    assert!(now > stamp);
+    for told in &counts.counted {
+        assert_eq!(*told, (now, 4));
+    }
+}
+
 /// Board order: column position on the board (not name), then numeric priority, then id.
 pub fn ticket_list_orders_by_column_position_priority_and_id(make: Factory<'_>) {
     let repos = make();

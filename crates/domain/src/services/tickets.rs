@@ -95,17 +95,21 @@ impl TicketService {
         page: PageRequest,
         held: &mut dyn Holding,
     ) -> Result<Page<Listed>, DomainError> {
-        let board = self.board(query.board_id)?;
+        // The board is read to resolve a column, or when nothing matched (an unknown board is
+        // 404): a listed ticket's board exists, since a board's tickets go with it.
         let columns = match &query.column {
-            Some(name) => vec![board.resolve_column("column", name)?],
+            Some(name) => vec![self.board(query.board_id)?.resolve_column("column", name)?],
             None => Vec::new(),
         };
         let filter = TicketFilter {
-            board_id: board.id,
+            board_id: query.board_id,
             columns,
             assignee: query.assignee.clone(),
         };
         let (items, total) = self.tickets.list_page(&filter, page, held)?;
+        if total == 0 && query.column.is_none() {
+            self.board(query.board_id)?;
+        }
         Ok(Page::new(items, total, page))
     }
 
