@@ -143,6 +143,15 @@ impl Holding for Held<'_> {
     }
 }
 
+/// The JSON of `ticket`, kept in `bodies` at its version for the pages and reads after.
+fn encode_and_keep(bodies: &TicketBodies, ticket: &Ticket) -> Result<Arc<RawValue>, ApiError> {
+    let body: Arc<RawValue> = serde_json::value::to_raw_value(ticket)
+        .map_err(ApiError::internal)?
+        .into();
+    bodies.put(ticket.id, ticket.version, body.clone());
+    Ok(body)
+}
+
 /// Computes the page of `key` as of `stamp` or later, and keeps it.
 fn compute_page(
     s: &Services,
@@ -170,13 +179,7 @@ fn compute_page(
         Listed::Held { id, .. } => found
             .remove(&id)
             .ok_or_else(|| ApiError::internal("a held ticket's body is gone")),
-        Listed::Read(ticket) => {
-            let body: Arc<RawValue> = serde_json::value::to_raw_value(&ticket)
-                .map_err(ApiError::internal)?
-                .into();
-            bodies.put(ticket.id, ticket.version, body.clone());
-            Ok(body)
-        }
+        Listed::Read(ticket) => encode_and_keep(bodies, &ticket),
     })?;
     // Sized up front: the tickets' JSON and the page's few fields. Grown from empty, the buffer
     // was copied again at every doubling.
@@ -216,15 +219,7 @@ async fn get(
     // The JSON kept for pages (`page_cache::TicketBodies`) when it is of this version.
     let body = match state.ticket_bodies.get(ticket.id, ticket.version) {
         Some(body) => body,
-        None => {
-            let body: Arc<RawValue> = serde_json::value::to_raw_value(&ticket)
-                .map_err(ApiError::internal)?
-                .into();
-            state
-                .ticket_bodies
-                .put(ticket.id, ticket.version, body.clone());
-            body
-        }
+        None => encode_and_keep(&state.ticket_bodies, &ticket)?,
     };
     Ok(HttpResponse::Ok()
         .insert_header(etag(ticket.version))
