@@ -233,9 +233,29 @@ async fn list_tickets_rejects_bad_queries(app: TestApp) {
         assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}");
         assert_eq!(reply.invalid_fields(), [field], "{path}");
     }
+    // An unknown board is 404 however it is asked for (the board is read only when nothing
+    // matched); an existing empty board is an empty page.
+    for path in [
+        "/api/tickets?board_id=99999",
+        "/api/tickets?board_id=99999&assignee=bot-1",
+        "/api/tickets?board_id=99999&page=3",
+        "/api/tickets?board_id=99999&column=Todo",
+    ] {
+        let reply = app.get(path).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(reply.code(), "NOT_FOUND", "{path}");
+    }
+    let empty = app.create_board(&json!({"name": "Empty"})).await;
+    let reply = app
+        .get(&format!("/api/tickets?board_id={}", empty["id"]))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(
-        app.get("/api/tickets?board_id=99999").await.status,
-        StatusCode::NOT_FOUND
+        (
+            reply.body["total"].as_u64(),
+            reply.body["items"].as_array().map(Vec::len)
+        ),
+        (Some(0), Some(0))
     );
 }
 
