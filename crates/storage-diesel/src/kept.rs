@@ -1,6 +1,7 @@
 //! The descriptors the store keeps open on its database's own files, beside SQLite's connections:
 //! the WAL index (`<database>-shm`), whose header tells [`Fresh`] when nothing was committed, and
-//! the database file, which the background checkpointer syncs ([`DatabaseFile`]).
+//! the database file and its write-ahead log, which the background checkpointer syncs
+//! ([`DatabaseFile`], [`LogFile`]).
 //!
 //! # When they are closed
 //!
@@ -26,8 +27,9 @@ use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 pub(crate) struct Kept {
     /// Reads answered from memory, through the WAL index's descriptor.
     pub(crate) fresh: Fresh,
-    /// The database file, for the background checkpointer to sync.
+    /// The database file and its write-ahead log, for the background checkpointer to sync.
     pub(crate) database: DatabaseFile,
+    pub(crate) log: LogFile,
 }
 
 impl Kept {
@@ -35,11 +37,67 @@ impl Kept {
     pub(crate) fn open(&self, database: &Path) {
         self.fresh.watch(database);
         self.database.open(database);
+        self.log.open(database);
     }
 }
 
-/// The database file, opened read-only: syncing any descriptor of a file writes out what every
-/// descriptor wrote to it.
+/// A file of the store opened read-only, for the checkpointer's thread to sync: syncing any
+/// descriptor of a file writes out what every descriptor wrote to it.
+#[derive(Debug, Default)]
+struct SyncedFile {
+    file: OnceLock<std::fs::File>,
+    /// Set when a sync failed: no more syncs from here (SQLite's own report the disk's errors).
+    failed: AtomicBool,
+    /// Syncs done, for the tests.
+    #[cfg(test)]
+    syncs: std::sync::atomic::AtomicU64,
+}
+
+impl SyncedFile {
+    /// Opens `path`; without it, `without` says what is lost.
+    fn open(&self, path: &Path, without: &str) {
+        match std::fs::File::open(path) {
+            Ok(file) => {
+                // Opened once per store, before any checkpoint round syncs it.
+                let _ = self.file.set(file);
+            }
+            Err(error) => tracing::warn!(
+                %error,
+                file = %path.display(),
+                "cannot open the file to sync it: {without}"
+            ),
+        }
+    }
+
+    /// Writes the file's data out: `false` when there is no file, or it cannot be synced.
+    fn sync(&self) -> bool {
+        let Some(file) = self.file.get() else {
+            return false;
+        };
+        if self.failed.load(Ordering::Relaxed) {
+            return false;
+        }
+        match file.sync_data() {
+            Ok(()) => {
+                #[cfg(test)]
+                self.syncs.fetch_add(1, Ordering::Relaxed);
+                true
+            }
+            Err(error) => {
+                self.failed.store(true, Ordering::Relaxed);
+                tracing::warn!(%error, "cannot sync a file of the database after a checkpoint");
+                false
+            }
+        }
+    }
+
+    #[cfg(test)]
+    fn syncs(&self) -> u64 {
+        self.syncs.load(Ordering::Relaxed)
+    }
+}
+
+/// The database file.
 ///
 /// A background checkpoint that cannot copy the whole log (writes keep appending to it) copies
 /// pages into the database file without syncing it; SQLite syncs the file only when a checkpoint
@@ -51,30 +109,15 @@ impl Kept {
 /// from 52–54 to 42–49 ms, alternating runs on one binary.)
 #[derive(Debug, Default)]
 pub(crate) struct DatabaseFile {
-    file: OnceLock<std::fs::File>,
+    file: SyncedFile,
     /// The frames copied, as the last synced round reported them: a round that copied nothing
     /// more syncs nothing (a sync of an unchanged file still flushes the disk's cache).
     synced: AtomicI32,
-    /// Set when a sync failed: no more syncs from here (SQLite's own report the disk's errors).
-    failed: AtomicBool,
-    /// Syncs done, for the tests.
-    #[cfg(test)]
-    syncs: std::sync::atomic::AtomicU64,
 }
 
 impl DatabaseFile {
     fn open(&self, database: &Path) {
-        match std::fs::File::open(database) {
-            Ok(file) => {
-                // Opened once per store, before any checkpoint round syncs it.
-                let _ = self.file.set(file);
-            }
-            Err(error) => tracing::warn!(
-                %error,
-                file = %database.display(),
-                "cannot open the database file to sync it: checkpoints finish slower"
-            ),
-        }
+        self.file.open(database, "checkpoints finish slower");
     }
 
     /// After a background checkpoint that left `copied` frames of the write-ahead log in the
@@ -88,35 +131,54 @@ impl DatabaseFile {
         if copied <= 0 || self.synced.load(Ordering::Relaxed) == copied {
             return;
         }
-        let Some(file) = self.file.get() else {
-            return;
-        };
-        if self.failed.load(Ordering::Relaxed) {
-            return;
-        }
-        match file.sync_data() {
-            Ok(()) => {
-                self.synced.store(copied, Ordering::Relaxed);
-                #[cfg(test)]
-                self.syncs.fetch_add(1, Ordering::Relaxed);
-            }
-            Err(error) => {
-                self.failed.store(true, Ordering::Relaxed);
-                tracing::warn!(%error, "cannot sync the database file after a checkpoint");
-            }
+        if self.file.sync() {
+            self.synced.store(copied, Ordering::Relaxed);
         }
     }
 
     /// Syncs done since start-up.
     #[cfg(test)]
     pub(crate) fn syncs(&self) -> u64 {
-        self.syncs.load(Ordering::Relaxed)
+        self.file.syncs()
+    }
+}
+
+/// The write-ahead log (`<database>-wal`).
+///
+/// The writer thread's finish of a checkpoint begins, as every checkpoint does, by syncing the
+/// log: every frame appended since it was last synced. Under a stream of writes that is what was
+/// committed while the background round ran (its copy and the database file's sync, tens of
+/// milliseconds: megabytes of frames under moves at 256 connections), and every queued write
+/// waited for it. Synced here first, off the writer's path, the finish is left the frames
+/// appended since.
+#[derive(Debug, Default)]
+pub(crate) struct LogFile {
+    file: SyncedFile,
+}
+
+impl LogFile {
+    fn open(&self, database: &Path) {
+        let mut name = database.as_os_str().to_owned();
+        name.push("-wal");
+        self.file
+            .open(Path::new(&name), "checkpoints finish slower");
+    }
+
+    /// Syncs the log before the writer thread is asked to finish a checkpoint.
+    pub(crate) fn before_finish(&self) {
+        self.file.sync();
+    }
+
+    /// Syncs done since start-up.
+    #[cfg(test)]
+    pub(crate) fn syncs(&self) -> u64 {
+        self.file.syncs()
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::DatabaseFile;
+    use super::{DatabaseFile, LogFile};
 
     /// Rounds that copied frames sync the file, once for each new extent; rounds that copied
     /// nothing more, or found no log, do not.
@@ -139,6 +201,23 @@ mod tests {
         assert_eq!(file.syncs(), 3, "the log started over");
         file.after_checkpoint(200);
         assert_eq!(file.syncs(), 3, "quiet");
+    }
+
+    /// The log is synced before each finish; without it (not a WAL database), nothing is.
+    #[test]
+    fn the_log_is_synced_before_a_finish_when_there_is_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.db");
+        let log = LogFile::default();
+        log.open(&path);
+        log.before_finish();
+        assert_eq!(log.syncs(), 0, "no log");
+        std::fs::write(dir.path().join("d.db-wal"), b"frames").unwrap();
+        let log = LogFile::default();
+        log.open(&path);
+        log.before_finish();
+        log.before_finish();
+        assert_eq!(log.syncs(), 2);
     }
 
     /// Without the file (it could not be opened) nothing is synced, and nothing fails.

@@ -182,8 +182,9 @@ fn pool_builder(
 /// readers or writers, and a sync of the pages it copied into the database file (see
 /// `kept::DatabaseFile`). When the log it found was long, it goes again at once (copying what was
 /// appended meanwhile, much less) and then asks the writer thread to finish it between two
-/// batches (see `group_commit::finish_checkpoint`), so that what is left for the writer, with the
-/// `fsync`s, is what was appended since then.
+/// batches (see `group_commit::finish_checkpoint`), having synced the log first (see
+/// `kept::LogFile`), so that what is left for the writer, with the `fsync`s, is what was appended
+/// since then.
 pub(crate) fn checkpoint_round(pool: &Pool<Manager>, writer: &GroupCommit, kept: &Kept) {
     let Ok(mut conn) = pool.get() else {
         return;
@@ -198,6 +199,7 @@ pub(crate) fn checkpoint_round(pool: &Pool<Manager>, writer: &GroupCommit, kept:
         && outcome.log >= LONG_LOG_FRAMES
         && checkpoint().is_ok()
     {
+        kept.log.before_finish();
         writer.finish_checkpoint();
     }
 }
