@@ -15,6 +15,7 @@
 //! Ticket-level rules (an agent changes only its own or unassigned tickets) stay in the domain.
 
 use super::AnonymousAccess;
+use super::verified::Verification;
 use crate::error::ApiError;
 use crate::state::ApiState;
 use actix_web::dev::Payload;
@@ -26,6 +27,7 @@ use kanban_domain::account::AccessToken;
 use kanban_domain::policy::Permission;
 use kanban_domain::{Actor, Role, User};
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 /// The cookie holding a display-name session id (contract §8).
 pub const SESSION_COOKIE: &str = "session_id";
@@ -38,8 +40,8 @@ const AUTHENTICATION_REQUIRED: &str = "Authentication required";
 /// Who is making a request.
 #[derive(Debug, Clone)]
 pub enum Caller {
-    /// The account of a valid access token.
-    Account { user: User, token: AccessToken },
+    /// The account of a valid access token, and its claims.
+    Account(Arc<Verification>),
     /// A request without a token, admitted by the trusted-network mode.
     Anonymous { actor: Actor },
 }
@@ -48,7 +50,7 @@ impl Caller {
     /// The actor recorded in history, comments and events.
     pub fn actor(&self) -> Actor {
         match self {
-            Self::Account { user, .. } => user.actor(),
+            Self::Account(found) => found.user.actor(),
             Self::Anonymous { actor } => actor.clone(),
         }
     }
@@ -56,11 +58,11 @@ impl Caller {
     /// Checks `needed` (`None`: an authenticated account).
     fn admit(self, needed: Option<Permission>) -> Result<Self, ApiError> {
         match (&self, needed) {
-            (Self::Account { .. }, None) => Ok(self),
-            (Self::Account { user, .. }, Some(p)) if user.role.allows(p) => Ok(self),
-            (Self::Account { user, .. }, Some(_)) => Err(ApiError::forbidden(format!(
+            (Self::Account(_), None) => Ok(self),
+            (Self::Account(found), Some(p)) if found.user.role.allows(p) => Ok(self),
+            (Self::Account(found), Some(_)) => Err(ApiError::forbidden(format!(
                 "The {} role may not do this",
-                user.role
+                found.user.role
             ))),
             (Self::Anonymous { actor }, Some(p)) if actor.role().allows(p) => Ok(self),
             (Self::Anonymous { .. }, _) => Err(ApiError::unauthorized(AUTHENTICATION_REQUIRED)),
@@ -70,7 +72,7 @@ impl Caller {
 
 /// The bearer token of the `Authorization` header: `None` without the header, 401 when the
 /// header is not `Bearer <token>`.
-pub(crate) fn bearer_token(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+pub(crate) fn bearer_token(req: &HttpRequest) -> Result<Option<&str>, ApiError> {
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {
         return Ok(None);
     };
@@ -81,7 +83,7 @@ pub(crate) fn bearer_token(req: &HttpRequest) -> Result<Option<String>, ApiError
     if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
         return Err(malformed());
     }
-    Ok(Some(token.to_owned()))
+    Ok(Some(token))
 }
 
 /// The display-name session id of a request: the `session_id` cookie, else `X-Session-Id`.
@@ -116,20 +118,15 @@ pub async fn authenticate_token(state: &ApiState, token: &str) -> Result<Actor, 
 
 async fn account(state: &ApiState, token: &str) -> Result<Caller, ApiError> {
     let now = state.services.clock.now();
-    if let Some((access, user)) = state.verified.get(token, now) {
-        return Ok(Caller::Account {
-            user,
-            token: access,
-        });
+    if let Some(found) = state.verified.get(token, now) {
+        return Ok(Caller::Account(found));
     }
     let access = state.keys.access_token(token, now)?;
     let checked = access.clone();
     let user = state.read(move |s| s.auth.authenticate(&checked)).await?;
-    state.verified.remember(token, &access, &user);
-    Ok(Caller::Account {
-        user,
-        token: access,
-    })
+    let found = Arc::new(Verification { access, user });
+    state.verified.remember(token, &found);
+    Ok(Caller::Account(found))
 }
 
 async fn anonymous(state: &ApiState, session: Option<String>) -> Result<Caller, ApiError> {
@@ -183,7 +180,7 @@ fn state_of(req: &HttpRequest) -> Result<Data<ApiState>, ApiError> {
 async fn resolve(req: HttpRequest, needed: Option<Permission>) -> Result<Caller, ApiError> {
     let state = state_of(&req)?;
     let caller = match bearer_token(&req)? {
-        Some(token) => account(&state, &token).await?,
+        Some(token) => account(&state, token).await?,
         None => anonymous(&state, session_id_of(&req)).await?,
     };
     caller.admit(needed)
@@ -280,7 +277,10 @@ impl FromRequest for SignedIn {
         let req = req.clone();
         Box::pin(async move {
             match resolve(req, None).await? {
-                Caller::Account { user, token } => Ok(Self { user, token }),
+                Caller::Account(found) => Ok(Self {
+                    user: found.user.clone(),
+                    token: found.access.clone(),
+                }),
                 Caller::Anonymous { .. } => Err(ApiError::unauthorized(AUTHENTICATION_REQUIRED)),
             }
         })
@@ -301,7 +301,7 @@ impl FromRequest for OptionalAccount {
         Box::pin(async move {
             let state = state_of(&req)?;
             match bearer_token(&req)? {
-                Some(token) => Ok(Self(Some(authenticate_token(&state, &token).await?))),
+                Some(token) => Ok(Self(Some(authenticate_token(&state, token).await?))),
                 None => Ok(Self(None)),
             }
         })

