@@ -54,8 +54,8 @@ struct SyncedFile {
 }
 
 impl SyncedFile {
-    /// Opens `path`; without it, `without` says what is lost.
-    fn open(&self, path: &Path, without: &str) {
+    /// Opens `path`; without it, nothing is synced and checkpoints finish slower.
+    fn open(&self, path: &Path) {
         match std::fs::File::open(path) {
             Ok(file) => {
                 // Opened once per store, before any checkpoint round syncs it.
@@ -64,7 +64,7 @@ impl SyncedFile {
             Err(error) => tracing::warn!(
                 %error,
                 file = %path.display(),
-                "cannot open the file to sync it: {without}"
+                "cannot open the file to sync it: checkpoints finish slower"
             ),
         }
     }
@@ -85,7 +85,7 @@ impl SyncedFile {
             }
             Err(error) => {
                 self.failed.store(true, Ordering::Relaxed);
-                tracing::warn!(%error, "cannot sync a file of the database after a checkpoint");
+                tracing::warn!(%error, "cannot sync a file of the database: checkpoints finish slower");
                 false
             }
         }
@@ -117,7 +117,7 @@ pub(crate) struct DatabaseFile {
 
 impl DatabaseFile {
     fn open(&self, database: &Path) {
-        self.file.open(database, "checkpoints finish slower");
+        self.file.open(database);
     }
 
     /// After a background checkpoint that left `copied` frames of the write-ahead log in the
@@ -160,8 +160,7 @@ impl LogFile {
     fn open(&self, database: &Path) {
         let mut name = database.as_os_str().to_owned();
         name.push("-wal");
-        self.file
-            .open(Path::new(&name), "checkpoints finish slower");
+        self.file.open(Path::new(&name));
     }
 
     /// Syncs the log before the writer thread is asked to finish a checkpoint.
