@@ -3,7 +3,10 @@
 //! lines also go to that file through a non-blocking writer, rotated daily and kept
 //! `log.keep_days` days (0: one file that is never rotated, for logrotate to handle).
 
+mod span_fields;
+
 use crate::settings::{LogFormat, LogSection};
+use span_fields::JsonSpanFields;
 use std::sync::{Mutex, PoisonError};
 use tracing_appender::non_blocking::WorkerGuard;
 use tracing_appender::rolling::{RollingFileAppender, Rotation};
@@ -30,6 +33,7 @@ where
             .flatten_event(true)
             .with_current_span(true)
             .with_span_list(false)
+            .fmt_fields(JsonSpanFields)
             .with_filter(filter)
             .boxed(),
         LogFormat::Pretty => base.compact().with_filter(filter).boxed(),

@@ -5,9 +5,7 @@
 
 use actix_web::body::MessageBody;
 use actix_web::dev::ResourceDef;
-use actix_web::dev::{
-    HttpServiceFactory, ServiceFactory, ServiceRequest, ServiceResponse, Transform,
-};
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse, Transform};
 use actix_web::{Error, FromRequest, Handler, Resource, Responder, web};
 use std::sync::{Arc, OnceLock};
 
@@ -81,12 +79,27 @@ impl<'a> Routes<'a> {
     /// Registers the resource at `path`, a full path pattern without a trailing slash (the app
     /// trims one from each request), with the methods `build` adds. A method the resource does not
     /// have is answered 405 with `Allow`, as for any actix resource.
-    pub fn resource<R>(&mut self, path: &str, build: impl FnOnce(Endpoint) -> Endpoint<R>)
-    where
-        R: HttpServiceFactory + 'static,
+    ///
+    /// A request routed to it has the pattern on its request span from then on
+    /// ([`crate::middleware::SpanRoute`], outside the resource's own middleware), so that what is
+    /// logged while it is served names the route.
+    pub fn resource<T, B>(
+        &mut self,
+        path: &str,
+        build: impl FnOnce(Endpoint) -> Endpoint<Resource<T>>,
+    ) where
+        T: ServiceFactory<
+                ServiceRequest,
+                Config = (),
+                Response = ServiceResponse<B>,
+                Error = Error,
+                InitError = (),
+            > + 'static,
+        B: MessageBody + 'static,
     {
+        let pattern: Arc<str> = path.into();
         let endpoint = build(Endpoint {
-            resource: web::resource(path).app_data(RoutePattern(path.into())),
+            resource: web::resource(path).app_data(RoutePattern(pattern.clone())),
             methods: Vec::new(),
         });
         for method in endpoint.methods {
@@ -95,7 +108,11 @@ impl<'a> Routes<'a> {
                 path: path.to_owned(),
             });
         }
-        self.cfg.service(endpoint.resource);
+        self.cfg.service(
+            endpoint
+                .resource
+                .wrap(crate::middleware::SpanRoute::new(pattern)),
+        );
     }
 
     /// What was registered, in registration order.
