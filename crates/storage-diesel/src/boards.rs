@@ -337,7 +337,9 @@ impl BoardRepository for SqliteStore {
     ) -> Result<Committed<()>, StoreError> {
         let events = events.to_vec();
         self.write(move |conn| {
-            // Columns, tickets, comments and history go with it (ON DELETE CASCADE); events stay.
+            // Columns, tickets and comments go with it (ON DELETE CASCADE); the tickets'
+            // history, found along their chains, first; events stay.
+            history::delete_of_board(conn, id.get(), expected_version)?;
             let removed = diesel::delete(
                 boards::table
                     .filter(boards::id.eq(id.get()))

@@ -1,5 +1,17 @@
 //! The change history: appending rows (inside the transaction of the change they describe) and
 //! the [`HistoryRepository`] reads.
+//!
+//! # A ticket's rows, as a chain
+//!
+//! A ticket's history is not indexed by ticket: each row names the ticket's row before it
+//! (`previous_id`), and the ticket its newest (`tickets.last_history_id`), both kept by triggers
+//! on every insert (migration `2026-11-26-000000_ticket_history_chain`). An index on (ticket,
+//! time) took every change's entry at a random place, a page of its own for each change of a
+//! batch; the chain costs a write only the ticket row it rewrites anyway. A ticket's rows are read
+//! by walking the chain ([`CHAIN`]), primary-key lookups, as many as the ticket has rows (the
+//! index read them all too when a field was asked for), and deleted the same way
+//! ([`delete_of_tickets`]), since without that index SQLite could only enforce a foreign key by
+//! scanning the whole history for every ticket deleted.
 
 use crate::error::Work;
 use crate::pool::SqliteStore;
@@ -7,7 +19,7 @@ use crate::prepared::KeepPrepared;
 use crate::rows::{HistoryRow, NewHistoryRow, to_db};
 use crate::schema::{ticket_history, tickets};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text, Timestamp as SqlTimestamp};
+use diesel::sql_types::{BigInt, Nullable, Text, Timestamp as SqlTimestamp};
 use kanban_domain::history::ChangeCounts;
 use kanban_domain::ports::HistoryRepository;
 use kanban_domain::statistics::ColumnEntry;
@@ -26,6 +38,73 @@ pub(crate) fn append(conn: &mut SqliteConnection, rows: &[NewHistory]) -> Work<(
             .keep_prepared_as::<InsertHistory>()
             .execute(conn)?;
     }
+    Ok(())
+}
+
+/// `WITH RECURSIVE chain(id)`: the ids of the history rows of the tickets whose newest rows
+/// `heads` selects (a trusted `SELECT` of one column, its parameters bound first), each ticket's
+/// newest first, found by primary key one after the other.
+fn chain(heads: &str) -> String {
+    format!(
+        "WITH RECURSIVE chain(id) AS ({heads} \
+         UNION ALL SELECT h.previous_id FROM ticket_history h JOIN chain ON h.id = chain.id \
+         WHERE h.previous_id IS NOT NULL)"
+    )
+}
+
+/// The history rows of `ticket` whose field is `field` (any when `None`), ordered by `order` (a
+/// trusted SQL fragment over `h`), at most `limit` of them.
+fn of_ticket(
+    conn: &mut SqliteConnection,
+    ticket: TicketId,
+    field: Option<&str>,
+    order: &str,
+    limit: i64,
+) -> Work<Vec<HistoryRow>> {
+    // `CROSS JOIN` keeps the chain first: joined the other way, SQLite walked the whole history
+    // in the order asked for (by its `changed_at` index), looking each row up in the chain.
+    Ok(diesel::sql_query(format!(
+        "{} SELECT h.id, h.ticket_id, h.field_name, h.old_value, h.new_value, h.changed_by, \
+         h.changed_at FROM chain CROSS JOIN ticket_history h ON h.id = chain.id \
+         WHERE ? IS NULL OR h.field_name = ? ORDER BY {order} LIMIT ?",
+        chain("SELECT last_history_id FROM tickets WHERE id = ? AND last_history_id IS NOT NULL")
+    ))
+    .bind::<BigInt, _>(ticket.get())
+    .bind::<Nullable<Text>, _>(field)
+    .bind::<Nullable<Text>, _>(field)
+    .bind::<BigInt, _>(limit)
+    .load(conn)?)
+}
+
+/// Deletes the history of ticket `id` if it is at `version` (before the ticket is deleted at
+/// that version: nothing when it is not).
+pub(crate) fn delete_of_ticket(conn: &mut SqliteConnection, id: i64, version: i64) -> Work<()> {
+    diesel::sql_query(format!(
+        "{} DELETE FROM ticket_history WHERE id IN (SELECT id FROM chain)",
+        chain(
+            "SELECT last_history_id FROM tickets \
+             WHERE id = ? AND version = ? AND last_history_id IS NOT NULL"
+        )
+    ))
+    .bind::<BigInt, _>(id)
+    .bind::<BigInt, _>(version)
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Deletes the history of every ticket of board `id` if the board is at `version` (before the
+/// board is deleted at that version: nothing when it is not).
+pub(crate) fn delete_of_board(conn: &mut SqliteConnection, id: i64, version: i64) -> Work<()> {
+    diesel::sql_query(format!(
+        "{} DELETE FROM ticket_history WHERE id IN (SELECT id FROM chain)",
+        chain(
+            "SELECT t.last_history_id FROM tickets t JOIN boards b ON b.id = t.board_id \
+             WHERE t.board_id = ? AND b.version = ? AND t.last_history_id IS NOT NULL"
+        )
+    ))
+    .bind::<BigInt, _>(id)
+    .bind::<BigInt, _>(version)
+    .execute(conn)?;
     Ok(())
 }
 
@@ -60,29 +139,26 @@ impl HistoryRepository for SqliteStore {
         limit: u32,
     ) -> Result<Vec<HistoryEntry>, StoreError> {
         self.read(|conn| {
-            let mut query = ticket_history::table
-                .filter(ticket_history::ticket_id.eq(ticket_id.get()))
-                .into_boxed();
-            if let Some(field) = field {
-                query = query.filter(ticket_history::field_name.eq(field.as_str()));
-            }
-            let rows = query
-                .order((ticket_history::changed_at.desc(), ticket_history::id.desc()))
-                .limit(i64::from(limit))
-                .select(HistoryRow::as_select())
-                .load(conn)?;
+            let rows = of_ticket(
+                conn,
+                ticket_id,
+                field.map(HistoryField::as_str),
+                "h.changed_at DESC, h.id DESC",
+                i64::from(limit),
+            )?;
             Ok(rows.into_iter().map(HistoryEntry::from).collect())
         })
     }
 
     fn column_changes(&self, ticket_id: TicketId) -> Result<Vec<HistoryEntry>, StoreError> {
         self.read(|conn| {
-            let rows = ticket_history::table
-                .filter(ticket_history::ticket_id.eq(ticket_id.get()))
-                .filter(ticket_history::field_name.eq(HistoryField::Column.as_str()))
-                .order((ticket_history::changed_at.asc(), ticket_history::id.asc()))
-                .select(HistoryRow::as_select())
-                .load(conn)?;
+            let rows = of_ticket(
+                conn,
+                ticket_id,
+                Some(HistoryField::Column.as_str()),
+                "h.changed_at ASC, h.id ASC",
+                -1,
+            )?;
             Ok(rows.into_iter().map(HistoryEntry::from).collect())
         })
     }

@@ -531,6 +531,88 @@ mod tests {
         assert_eq!(store.run_migrations().unwrap(), migration_count());
     }
 
+    /// The history chain's migration links the rows already there, ticket by ticket, keeps the
+    /// id counter, and from then on its triggers link every new row and refuse one of no ticket.
+    #[test]
+    fn the_history_of_a_database_before_the_chain_is_linked_by_its_migration() {
+        use diesel::prelude::*;
+        use diesel::sql_types::{BigInt, Nullable};
+        use kanban_domain::TicketId;
+        #[derive(Debug, QueryableByName, PartialEq)]
+        struct Link {
+            #[diesel(sql_type = BigInt)]
+            id: i64,
+            #[diesel(sql_type = Nullable<BigInt>)]
+            previous: Option<i64>,
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::connect(dir.path().join("k.db").to_str().unwrap(), 1).unwrap();
+        store.run_migrations().unwrap();
+        let mut conn = store.pool_for_tests().get().unwrap();
+        conn.revert_last_migration(MIGRATIONS).unwrap();
+        let at = "'2026-11-01 10:00:00.000'";
+        conn.batch_execute(&format!(
+            "INSERT INTO boards (id, name, created_at, updated_at) VALUES (1, 'b', {at}, {at});
+             INSERT INTO tickets (id, board_id, title, current_column, created_at, updated_at,
+                                  column_entered_at)
+             VALUES (1, 1, 'one', 'Todo', {at}, {at}, {at}), (2, 1, 'two', 'Todo', {at}, {at}, {at});
+             INSERT INTO ticket_history (id, ticket_id, field_name, changed_by, changed_at) VALUES
+                 (1, 1, 'status', 'ann', '2026-11-01 10:00:01.000'),
+                 (2, 2, 'status', 'ann', '2026-11-01 10:00:02.000'),
+                 (3, 1, 'title', 'ann', '2026-11-01 10:00:03.000'),
+                 (4, 1, 'column', 'ann', '2026-11-01 10:00:04.000'),
+                 (5, 2, 'column', 'ann', '2026-11-01 10:00:05.000'),
+                 (6, 2, 'title', 'ann', '2026-11-01 10:00:06.000');
+             DELETE FROM ticket_history WHERE id = 6;"
+        ))
+        .unwrap();
+        drop(conn);
+        assert_eq!(store.run_migrations().unwrap(), 1);
+        let mut conn = store.pool_for_tests().get().unwrap();
+        let links = |conn: &mut SqliteConnection| {
+            diesel::sql_query("SELECT id, previous_id AS previous FROM ticket_history ORDER BY id")
+                .load::<Link>(conn)
+                .unwrap()
+        };
+        let link = |id, previous| Link { id, previous };
+        assert_eq!(
+            links(&mut conn),
+            [
+                link(1, None),
+                link(2, None),
+                link(3, Some(1)),
+                link(4, Some(3)),
+                link(5, Some(2))
+            ]
+        );
+        let heads = diesel::sql_query(
+            "SELECT last_history_id AS id, NULL AS previous FROM tickets ORDER BY id",
+        )
+        .load::<Link>(&mut conn)
+        .unwrap();
+        assert_eq!(heads, [link(4, None), link(5, None)]);
+
+        // Id 6 was given out before: the next row is 7, linked by the trigger.
+        conn.batch_execute(
+            "INSERT INTO ticket_history (ticket_id, field_name, changed_by, changed_at)
+             VALUES (1, 'priority', 'bob', '2026-11-01 10:00:07.000')",
+        )
+        .unwrap();
+        assert_eq!(links(&mut conn).last(), Some(&link(7, Some(4))));
+        let refused = conn.batch_execute(
+            "INSERT INTO ticket_history (ticket_id, field_name, changed_by, changed_at)
+             VALUES (9, 'priority', 'bob', '2026-11-01 10:00:08.000')",
+        );
+        assert!(refused.is_err(), "a row of no ticket is refused");
+        drop(conn);
+
+        let history =
+            kanban_domain::ports::HistoryRepository::for_ticket(&store, TicketId::new(1), None, 10)
+                .unwrap();
+        let ids: Vec<i64> = history.iter().map(|entry| entry.id.get()).collect();
+        assert_eq!(ids, [7, 4, 3, 1], "newest first, along the chain");
+    }
+
     #[test]
     fn the_worker_threads_store_reads_what_was_committed_and_refuses_writes() {
         use kanban_domain::board::NewBoard;

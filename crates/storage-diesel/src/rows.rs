@@ -205,7 +205,7 @@ pub(crate) struct NewCommentRow<'a> {
     pub created_at: StoredTime,
 }
 
-#[derive(Debug, Queryable, Selectable)]
+#[derive(Debug, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = ticket_history, check_for_backend(diesel::sqlite::Sqlite))]
 pub(crate) struct HistoryRow {
     pub id: i64,

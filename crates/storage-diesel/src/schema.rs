@@ -58,6 +58,8 @@ diesel::table! {
         new_value -> Nullable<Text>,
         changed_by -> Text,
         changed_at -> Timestamp,
+        // The ticket's history row before this one (kept by a trigger, see `history`).
+        previous_id -> Nullable<BigInt>,
     }
 }
 

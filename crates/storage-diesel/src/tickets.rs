@@ -417,7 +417,8 @@ impl TicketRepository for SqliteStore {
     ) -> Result<Committed<()>, StoreError> {
         let events = events.to_vec();
         self.write(move |conn| {
-            // Comments and history go with it (ON DELETE CASCADE).
+            // Comments go with it (ON DELETE CASCADE); its history, found along its chain, first.
+            history::delete_of_ticket(conn, id.get(), expected_version)?;
             let removed = diesel::delete(
                 tickets::table
                     .filter(tickets::id.eq(id.get()))

@@ -297,10 +297,13 @@ pub fn board_delete_cascades_but_keeps_events(make: Factory<'_>) {
     )
     .value;
 
+    let history_rows = || ok(repos.health.inventory(), "inventory").history_entries;
+    assert_eq!(history_rows(), 2, "two creations");
     let deleted = [event(doomed.id, EventKind::BoardDeleted, at(3))];
     let result = repos.boards.delete(doomed.id, doomed.version + 1, &deleted);
     assert!(matches!(result, Err(StoreError::Conflict)), "{result:?}");
     assert_eq!(ticket_now(&repos, &victim), victim);
+    assert_eq!(history_rows(), 2, "a stale delete keeps the history");
     assert_eq!(seqs(&all_events(&repos, doomed.id)), [1, 2]);
 
     let committed = ok(
@@ -313,6 +316,7 @@ pub fn board_delete_cascades_but_keeps_events(make: Factory<'_>) {
     assert!(ok(repos.comments.get(comment.id), "comment").is_none());
     assert!(ok(repos.comments.list_for_ticket(victim.id), "comments").is_empty());
     assert!(ok(repos.history.for_ticket(victim.id, None, 50), "history").is_empty());
+    assert_eq!(history_rows(), 1, "the survivor's row stays");
     let kept = all_events(&repos, doomed.id);
     assert_eq!(seqs(&kept), [1, 2, 3]);
     assert_eq!(kept[2].event, EventKind::BoardDeleted);

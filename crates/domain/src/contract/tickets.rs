@@ -281,10 +281,14 @@ pub fn ticket_delete_cascades_and_checks_version(make: Factory<'_>) {
         "comment",
     );
 
+    let history_rows = || ok(repos.health.inventory(), "inventory").history_entries;
+    // Two creations and a move.
+    assert_eq!(history_rows(), 3);
     let deleted = [event(ops.id, EventKind::TicketDeleted, at(4))];
     let stale = repos.tickets.delete(doomed.id, 1, &deleted);
     assert!(matches!(stale, Err(StoreError::Conflict)), "{stale:?}");
     assert_eq!(ticket_now(&repos, &doomed), doomed);
+    assert_eq!(history_rows(), 3, "a stale delete keeps the history");
     let before = all_events(&repos, ops.id).len();
 
     let committed = ok(
@@ -297,6 +301,11 @@ pub fn ticket_delete_cascades_and_checks_version(make: Factory<'_>) {
     assert!(ok(repos.comments.list_for_ticket(doomed.id), "comments").is_empty());
     assert!(ok(repos.history.for_ticket(doomed.id, None, 50), "history").is_empty());
     assert!(ok(repos.history.column_changes(doomed.id), "columns").is_empty());
+    assert_eq!(
+        history_rows(),
+        1,
+        "the doomed ticket's rows are gone, the kept one's stay"
+    );
     assert_eq!(
         ok(repos.comments.list_for_ticket(kept.id), "comments").len(),
         1
