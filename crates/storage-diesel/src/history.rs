@@ -8,10 +8,10 @@
 //! on every insert (migration `2026-11-26-000000_ticket_history_chain`). An index on (ticket,
 //! time) took every change's entry at a random place, a page of its own for each change of a
 //! batch; the chain costs a write only the ticket row it rewrites anyway. A ticket's rows are read
-//! by walking the chain ([`CHAIN`]), primary-key lookups, as many as the ticket has rows (the
+//! by walking the chain ([`chain`]), primary-key lookups, as many as the ticket has rows (the
 //! index read them all too when a field was asked for), and deleted the same way
-//! ([`delete_of_tickets`]), since without that index SQLite could only enforce a foreign key by
-//! scanning the whole history for every ticket deleted.
+//! ([`delete_of_ticket`], [`delete_of_board`]), since without that index SQLite could only
+//! enforce a foreign key by scanning the whole history for every ticket deleted.
 
 use crate::error::Work;
 use crate::pool::SqliteStore;

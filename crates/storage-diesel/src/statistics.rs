@@ -1,6 +1,6 @@
 //! The reads behind the statistics: lean ticket timings and moves into a column. Both are served
-//! by indexes (the board's ticket index; the history's `changed_at` index or, per ticket, its
-//! `(ticket_id, changed_at)` index), as the query-plan audit checks.
+//! by indexes (the board's ticket index; the history's `changed_at` index), as the query-plan
+//! audit checks.
 
 use crate::error::Work;
 use crate::rows::{from_db, to_db};
