@@ -205,9 +205,9 @@ mod tests {
         }
     }
 
-    /// The `span` object of the one line an event writes inside a span with every kind of
-    /// field, one of them recorded after the span opened, formatted with `fields`.
-    fn span_of<N>(fields: N) -> serde_json::Value
+    /// The `span` object of the one line that `log` writes (an event inside a span), with span
+    /// fields formatted by `fields`, as the server's JSON layer writes it.
+    fn span_of<N>(fields: N, log: impl FnOnce()) -> serde_json::Value
     where
         N: for<'w> FormatFields<'w> + Send + Sync + 'static,
     {
@@ -220,33 +220,35 @@ mod tests {
             .with_span_list(false)
             .fmt_fields(fields)
             .with_writer(move || writer.clone());
-        let subscriber = tracing_subscriber::registry().with(layer);
-        tracing::subscriber::with_default(subscriber, || {
-            let span = tracing::info_span!(
-                "request",
-                text = "say \"hi\"\n\t\u{1}é→",
-                count = -3_i64,
-                big = u64::MAX,
-                huge = i128::MIN,
-                ratio = 0.25_f64,
-                nan = f64::NAN,
-                yes = true,
-                r#type = "raw name",
-                shown = ?Some("debug"),
-                later = tracing::field::Empty,
-            );
-            span.record("later", 7_u64);
-            span.in_scope(|| tracing::info!("inside"));
-        });
+        tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), log);
         let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
         let line: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
         line["span"].clone()
     }
 
+    /// An event inside a span with every kind of field, one of them recorded after it opened.
+    fn every_kind() {
+        let span = tracing::info_span!(
+            "request",
+            text = "say \"hi\"\n\t\u{1}é→",
+            count = -3_i64,
+            big = u64::MAX,
+            huge = i128::MIN,
+            ratio = 0.25_f64,
+            nan = f64::NAN,
+            yes = true,
+            r#type = "raw name",
+            shown = ?Some("debug"),
+            later = tracing::field::Empty,
+        );
+        span.record("later", 7_u64);
+        span.in_scope(|| tracing::info!("inside"));
+    }
+
     #[test]
     fn fields_are_the_json_the_default_formatter_writes() {
-        let ours = span_of(JsonSpanFields);
-        assert_eq!(ours, span_of(JsonFields::new()));
+        let ours = span_of(JsonSpanFields, every_kind);
+        assert_eq!(ours, span_of(JsonFields::new(), every_kind));
         assert_eq!(ours["text"], "say \"hi\"\n\t\u{1}é→");
         assert_eq!(ours["type"], "raw name");
         assert_eq!(ours["shown"], "Some(\"debug\")");
@@ -256,22 +258,13 @@ mod tests {
 
     #[test]
     fn a_field_recorded_again_keeps_its_last_value() {
-        let lines = Lines::default();
-        let writer = lines.clone();
-        let layer = tracing_subscriber::fmt::layer()
-            .json()
-            .with_current_span(true)
-            .fmt_fields(JsonSpanFields)
-            .with_writer(move || writer.clone());
-        tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+        let span = span_of(JsonSpanFields, || {
             let empty = tracing::info_span!("empty", route = tracing::field::Empty);
             empty.record("route", "/first");
             empty.record("route", "/second");
             empty.in_scope(|| tracing::info!("inside"));
         });
-        let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
-        let line: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
-        assert_eq!(line["span"]["route"], "/second");
-        assert_eq!(line["span"]["name"], "empty");
+        assert_eq!(span["route"], "/second");
+        assert_eq!(span["name"], "empty");
     }
 }
