@@ -260,6 +260,8 @@ impl TestApp {
             blocking_threads: 0,
             shutdown_timeout: Duration::from_secs(1),
             handle_signals: false,
+            // Many servers run in this process at once.
+            pin_workers: false,
         };
         // In an actix system of its own, as the binary runs it (`serve.rs`): its workers are
         // actix arbiters, each with its relay (`kanban_api_actix::relay`).

@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod page_cache;
+mod pinning;
 pub mod relay;
 pub mod routes;
 pub mod shared_probe;
@@ -86,6 +87,10 @@ pub struct ServerSettings {
     pub shutdown_timeout: Duration,
     /// Whether SIGINT/SIGTERM stop the server gracefully (off in tests, which run many servers).
     pub handle_signals: bool,
+    /// Whether each worker thread is pinned to a core of its own (see `pinning`): only when
+    /// there are at least two cores and no more workers than cores. Off by default here (tests
+    /// run many servers in one process); the binary's `server.pin_workers` turns it on.
+    pub pin_workers: bool,
 }
 
 impl Default for ServerSettings {
@@ -95,6 +100,7 @@ impl Default for ServerSettings {
             blocking_threads: 0,
             shutdown_timeout: Duration::from_secs(30),
             handle_signals: true,
+            pin_workers: false,
         }
     }
 }
@@ -138,9 +144,23 @@ pub fn start(
             "forgot expired refresh tokens and revoked token ids"
         );
     }
-    let mut server = HttpServer::new(move || build_app(state.clone()))
-        .shutdown_timeout(settings.shutdown_timeout.as_secs())
-        .listen(listener)?;
+    let cores = settings
+        .pin_workers
+        .then(|| pinning::WorkerCores::for_workers(settings.workers))
+        .flatten()
+        .map(std::sync::Arc::new);
+    if let Some(cores) = &cores {
+        tracing::info!(cores = ?cores.ids(), "each HTTP worker pinned to a core of its own");
+    }
+    // Actix builds each worker's app on that worker's thread, as it starts.
+    let mut server = HttpServer::new(move || {
+        if let Some(cores) = &cores {
+            cores.pin_this_thread();
+        }
+        build_app(state.clone())
+    })
+    .shutdown_timeout(settings.shutdown_timeout.as_secs())
+    .listen(listener)?;
     if settings.workers > 0 {
         server = server.workers(settings.workers);
     }

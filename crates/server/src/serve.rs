@@ -186,6 +186,7 @@ pub fn serve(args: &ServeArgs, env: &HashMap<String, String>) -> Result<(), RunE
         shutdown_timeout: Duration::from_secs(settings.server.shutdown_timeout_secs),
         // actix stops abruptly on SIGINT; both signals must finish in-flight requests.
         handle_signals: false,
+        pin_workers: settings.server.pin_workers,
     };
     actix_web::rt::System::new().block_on(async move {
         let server = kanban_api_actix::start(state, listener, &server_settings)?;

@@ -90,6 +90,8 @@ pub struct ServerSection {
     pub host: String,
     pub port: u16,
     pub workers: usize,
+    /// Each HTTP worker thread on a core of its own (`kanban_api_actix::ServerSettings`).
+    pub pin_workers: bool,
     pub shutdown_timeout_secs: u64,
 }
 
