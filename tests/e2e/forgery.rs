@@ -161,6 +161,14 @@ async fn forged_and_misused_tokens_are_refused(app: TestApp) {
             .await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{header}");
     }
+    // Bytes past ASCII (obs-text, which HTTP lets through) are no bearer token either.
+    let reply = app
+        .send(app.anonymous(Method::GET, "/api/boards").header(
+            "Authorization",
+            reqwest::header::HeaderValue::from_bytes(b"Bearer t\xc3\xb6ken").unwrap(),
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "non-ASCII");
     let boards = app.get("/api/boards").await.body;
     assert!(
         boards
