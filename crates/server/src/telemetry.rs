@@ -22,16 +22,17 @@ static FILE_GUARD: Mutex<Option<WorkerGuard>> = Mutex::new(None);
 
 type BoxedLayer = Box<dyn Layer<Registry> + Send + Sync>;
 
-/// Which lines are written: a `RUST_LOG`-style spec.
+/// Which lines are written: a `RUST_LOG`-style spec. Built once, at start-up, and boxed at once.
 #[derive(Debug)]
+#[expect(clippy::large_enum_variant, reason = "built once and boxed at once")]
 enum LogFilter {
     /// Targets and levels only (`info`, `warn,kanban_api_actix::middleware=debug`): decided by
     /// each line's target and level alone. `EnvFilter` takes a lock on every span entered, left,
     /// opened and closed, for the span directives it might have: four to six times a request,
     /// on a lock both workers share (about 2 % of a single ticket's CPU at `info`).
-    Targets(Box<Targets>),
+    Targets(Targets),
     /// A spec with span or field directives (`[request{method=POST}]=debug`).
-    Env(Box<EnvFilter>),
+    Env(EnvFilter),
 }
 
 impl LogFilter {
@@ -42,17 +43,15 @@ impl LogFilter {
             .then(|| spec.parse::<Targets>().ok())
             .flatten();
         match targets {
-            Some(targets) => Some(Self::Targets(Box::new(targets))),
-            None => EnvFilter::try_new(spec)
-                .ok()
-                .map(|env| Self::Env(Box::new(env))),
+            Some(targets) => Some(Self::Targets(targets)),
+            None => EnvFilter::try_new(spec).ok().map(Self::Env),
         }
     }
 
     fn boxed(self) -> Box<dyn Filter<Registry> + Send + Sync> {
         match self {
-            Self::Targets(targets) => FilterExt::<Registry>::boxed(*targets),
-            Self::Env(env) => FilterExt::<Registry>::boxed(*env),
+            Self::Targets(targets) => FilterExt::<Registry>::boxed(targets),
+            Self::Env(env) => FilterExt::<Registry>::boxed(env),
         }
     }
 }
@@ -115,9 +114,7 @@ pub fn init(log: &LogSection, rust_log: Option<&str>) {
         rust_log
             .and_then(LogFilter::parse)
             .or_else(|| LogFilter::parse(&log.level))
-            .unwrap_or_else(|| {
-                LogFilter::Targets(Box::new(Targets::new().with_default(Level::INFO)))
-            })
+            .unwrap_or_else(|| LogFilter::Targets(Targets::new().with_default(Level::INFO)))
     };
     let mut layers = vec![layer(log.format, std::io::stdout, true, filter())];
     let mut guard = None;

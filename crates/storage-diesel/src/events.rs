@@ -11,9 +11,6 @@ use diesel::prelude::*;
 use kanban_domain::ports::EventLog;
 use kanban_domain::{BoardId, Event, EventData, EventKind, NewEvent, StoreError, Timestamp};
 
-/// Appends `new` to the log, numbering each event after the last sequence number its board ever
-/// had (kept in `event_sequences`, so numbers are never reused, even after pruning). The payloads
-/// are stored as the JSON text they already are.
 /// The sequence number of `board`'s last event (0 before any), in `conn`'s snapshot: the board's
 /// stamp (`EventLog::last_seq`).
 pub(crate) fn last_seq_of(conn: &mut SqliteConnection, board: BoardId) -> Work<i64> {
@@ -25,6 +22,9 @@ pub(crate) fn last_seq_of(conn: &mut SqliteConnection, board: BoardId) -> Work<i
         .unwrap_or(0))
 }
 
+/// Appends `new` to the log, numbering each event after the last sequence number its board ever
+/// had (kept in `event_sequences`, so numbers are never reused, even after pruning). The payloads
+/// are stored as the JSON text they already are.
 pub(crate) fn append(conn: &mut SqliteConnection, new: Vec<NewEvent>) -> Work<Vec<Event>> {
     enum NextSeq {}
     enum InsertEvent {}

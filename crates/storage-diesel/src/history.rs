@@ -8,7 +8,7 @@
 //! on every insert (migration `2026-11-26-000000_ticket_history_chain`). An index on (ticket,
 //! time) took every change's entry at a random place, a page of its own for each change of a
 //! batch; the chain costs a write only the ticket row it rewrites anyway. A ticket's rows are read
-//! by walking the chain ([`chain`]), primary-key lookups, as many as the ticket has rows (the
+//! by walking the chain ([`NEWEST_FIRST`], [`OLDEST_FIRST`]), primary-key lookups, as many as the ticket has rows (the
 //! index read them all too when a field was asked for), and deleted the same way
 //! ([`delete_of_ticket`], [`delete_of_board`]), since without that index SQLite could only
 //! enforce a foreign key by scanning the whole history for every ticket deleted.
@@ -42,70 +42,93 @@ pub(crate) fn append(conn: &mut SqliteConnection, rows: &[NewHistory]) -> Work<(
 }
 
 /// `WITH RECURSIVE chain(id)`: the ids of the history rows of the tickets whose newest rows
-/// `heads` selects (a trusted `SELECT` of one column, its parameters bound first), each ticket's
-/// newest first, found by primary key one after the other.
-fn chain(heads: &str) -> String {
-    format!(
-        "WITH RECURSIVE chain(id) AS ({heads} \
-         UNION ALL SELECT h.previous_id FROM ticket_history h JOIN chain ON h.id = chain.id \
-         WHERE h.previous_id IS NOT NULL)"
-    )
+/// `$heads` selects (a `SELECT` of one column), each ticket's newest first, found by primary key
+/// one after the other. A string literal, so each statement's text is fixed at compile time.
+macro_rules! chain {
+    ($heads:literal) => {
+        concat!(
+            "WITH RECURSIVE chain(id) AS (",
+            $heads,
+            " AND last_history_id IS NOT NULL UNION ALL SELECT h.previous_id FROM ticket_history h \
+             JOIN chain ON h.id = chain.id WHERE h.previous_id IS NOT NULL) "
+        )
+    };
 }
 
-/// The history rows of `ticket` whose field is `field` (any when `None`), ordered by `order` (a
-/// trusted SQL fragment over `h`), at most `limit` of them.
+/// A ticket's history rows along its chain, of one field or any (`? IS NULL`), in an order the
+/// statement adds, at most `LIMIT ?` of them. `CROSS JOIN` keeps the chain first: joined the
+/// other way, SQLite walked the whole history in the order asked for (by its `changed_at`
+/// index), looking each row up in the chain.
+macro_rules! of_ticket {
+    ($order:literal) => {
+        concat!(
+            chain!("SELECT last_history_id FROM tickets WHERE id = ?"),
+            "SELECT h.id, h.ticket_id, h.field_name, h.old_value, h.new_value, h.changed_by, \
+             h.changed_at FROM chain CROSS JOIN ticket_history h ON h.id = chain.id \
+             WHERE ? IS NULL OR h.field_name = ? ORDER BY ",
+            $order,
+            " LIMIT ?"
+        )
+    };
+}
+
+/// A ticket's history rows, newest first.
+const NEWEST_FIRST: &str = of_ticket!("h.changed_at DESC, h.id DESC");
+
+/// A ticket's history rows, oldest first.
+const OLDEST_FIRST: &str = of_ticket!("h.changed_at ASC, h.id ASC");
+
+/// Deletes the history of ticket `?` if it is at version `?`.
+const DELETE_OF_TICKET: &str = concat!(
+    chain!("SELECT last_history_id FROM tickets WHERE id = ? AND version = ?"),
+    "DELETE FROM ticket_history WHERE id IN (SELECT id FROM chain)"
+);
+
+/// Deletes the history of every ticket of board `?` if the board is at version `?`.
+const DELETE_OF_BOARD: &str = concat!(
+    chain!(
+        "SELECT last_history_id FROM tickets t JOIN boards b ON b.id = t.board_id \
+         WHERE t.board_id = ? AND b.version = ?"
+    ),
+    "DELETE FROM ticket_history WHERE id IN (SELECT id FROM chain)"
+);
+
+/// The history rows of `ticket` whose field is `field` (any when `None`), in the order of
+/// `statement` ([`NEWEST_FIRST`], [`OLDEST_FIRST`]), at most `limit` of them (-1: all).
 fn of_ticket(
     conn: &mut SqliteConnection,
+    statement: &str,
     ticket: TicketId,
     field: Option<&str>,
-    order: &str,
     limit: i64,
 ) -> Work<Vec<HistoryRow>> {
-    // `CROSS JOIN` keeps the chain first: joined the other way, SQLite walked the whole history
-    // in the order asked for (by its `changed_at` index), looking each row up in the chain.
-    Ok(diesel::sql_query(format!(
-        "{} SELECT h.id, h.ticket_id, h.field_name, h.old_value, h.new_value, h.changed_by, \
-         h.changed_at FROM chain CROSS JOIN ticket_history h ON h.id = chain.id \
-         WHERE ? IS NULL OR h.field_name = ? ORDER BY {order} LIMIT ?",
-        chain("SELECT last_history_id FROM tickets WHERE id = ? AND last_history_id IS NOT NULL")
-    ))
-    .bind::<BigInt, _>(ticket.get())
-    .bind::<Nullable<Text>, _>(field)
-    .bind::<Nullable<Text>, _>(field)
-    .bind::<BigInt, _>(limit)
-    .load(conn)?)
+    Ok(diesel::sql_query(statement)
+        .bind::<BigInt, _>(ticket.get())
+        .bind::<Nullable<Text>, _>(field)
+        .bind::<Nullable<Text>, _>(field)
+        .bind::<BigInt, _>(limit)
+        .load(conn)?)
 }
 
-/// Deletes the history of ticket `id` if it is at `version` (before the ticket is deleted at
-/// that version: nothing when it is not).
+/// Deletes the history along the chains `statement` ([`DELETE_OF_TICKET`],
+/// [`DELETE_OF_BOARD`]) starts from, of the ticket or board `id` if it is at `version`: just
+/// before the ticket or board is deleted at that version (nothing when it is not).
+fn delete_along(conn: &mut SqliteConnection, statement: &str, id: i64, version: i64) -> Work<()> {
+    diesel::sql_query(statement)
+        .bind::<BigInt, _>(id)
+        .bind::<BigInt, _>(version)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Deletes the history of ticket `id` if it is at `version`.
 pub(crate) fn delete_of_ticket(conn: &mut SqliteConnection, id: i64, version: i64) -> Work<()> {
-    diesel::sql_query(format!(
-        "{} DELETE FROM ticket_history WHERE id IN (SELECT id FROM chain)",
-        chain(
-            "SELECT last_history_id FROM tickets \
-             WHERE id = ? AND version = ? AND last_history_id IS NOT NULL"
-        )
-    ))
-    .bind::<BigInt, _>(id)
-    .bind::<BigInt, _>(version)
-    .execute(conn)?;
-    Ok(())
+    delete_along(conn, DELETE_OF_TICKET, id, version)
 }
 
-/// Deletes the history of every ticket of board `id` if the board is at `version` (before the
-/// board is deleted at that version: nothing when it is not).
+/// Deletes the history of every ticket of board `id` if the board is at `version`.
 pub(crate) fn delete_of_board(conn: &mut SqliteConnection, id: i64, version: i64) -> Work<()> {
-    diesel::sql_query(format!(
-        "{} DELETE FROM ticket_history WHERE id IN (SELECT id FROM chain)",
-        chain(
-            "SELECT t.last_history_id FROM tickets t JOIN boards b ON b.id = t.board_id \
-             WHERE t.board_id = ? AND b.version = ? AND t.last_history_id IS NOT NULL"
-        )
-    ))
-    .bind::<BigInt, _>(id)
-    .bind::<BigInt, _>(version)
-    .execute(conn)?;
-    Ok(())
+    delete_along(conn, DELETE_OF_BOARD, id, version)
 }
 
 /// One group of an aggregate: a field name, a user or a `YYYY-MM-DD` day, and its row count.
@@ -141,9 +164,9 @@ impl HistoryRepository for SqliteStore {
         self.read(|conn| {
             let rows = of_ticket(
                 conn,
+                NEWEST_FIRST,
                 ticket_id,
                 field.map(HistoryField::as_str),
-                "h.changed_at DESC, h.id DESC",
                 i64::from(limit),
             )?;
             Ok(rows.into_iter().map(HistoryEntry::from).collect())
@@ -154,9 +177,9 @@ impl HistoryRepository for SqliteStore {
         self.read(|conn| {
             let rows = of_ticket(
                 conn,
+                OLDEST_FIRST,
                 ticket_id,
                 Some(HistoryField::Column.as_str()),
-                "h.changed_at ASC, h.id ASC",
                 -1,
             )?;
             Ok(rows.into_iter().map(HistoryEntry::from).collect())
