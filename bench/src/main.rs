@@ -85,7 +85,8 @@ enum Command {
     /// moves on the database the creates grew, as in a full run).
     Profile {
         /// `health`, `ticket`, `list`, `create`, `move`, `mixed`, or `claim` (a claim then a
-        /// release of the connection's own ticket).
+        /// release of the connection's own ticket); `ceiling` (the trivial handler) or
+        /// `ceiling-page` (the trivial handler sending a list page's bytes), for ratios.
         #[arg(long, value_delimiter = ',', required = true)]
         workload: Vec<String>,
         #[arg(long, default_value_t = 32)]
@@ -144,8 +145,16 @@ async fn profile(
     delay: Duration,
     grow: i64,
 ) -> Result<(), BoxError> {
-    const KNOWN: [&str; 7] = [
-        "health", "ticket", "list", "create", "move", "mixed", "claim",
+    const KNOWN: [&str; 9] = [
+        "health",
+        "ticket",
+        "list",
+        "create",
+        "move",
+        "mixed",
+        "claim",
+        "ceiling",
+        "ceiling-page",
     ];
     if let Some(unknown) = workloads.iter().find(|w| !KNOWN.contains(&w.as_str())) {
         return Err(format!("unknown workload {unknown:?}: one of {}", KNOWN.join(", ")).into());
@@ -164,6 +173,16 @@ async fn profile(
     let http = server.client()?;
     let seed = workloads::seed(&server.base, &http, 1000).await?;
     let http = server.load_client();
+    let trivial = if workloads.iter().any(|w| w.starts_with("ceiling")) {
+        Some(Server::start_trivial().await?)
+    } else {
+        None
+    };
+    let page_bytes = if workloads.iter().any(|w| w == "ceiling-page") {
+        workloads::page_bytes(&server.base, &server.client()?, &seed).await?
+    } else {
+        0
+    };
     println!("server pid {}", server.pid());
     tokio::time::sleep(delay).await;
     let base = server.base.clone();
@@ -222,6 +241,17 @@ async fn profile(
                 duration,
                 &http,
             )),
+            "ceiling" | "ceiling-page" => {
+                let Some(trivial) = &trivial else {
+                    return Err("the trivial server did not start".into());
+                };
+                if workload == "ceiling" {
+                    trivial_ceiling(trivial, connections, duration).await;
+                } else {
+                    trivial_sized(trivial, page_bytes, connections, duration).await;
+                }
+                continue;
+            }
             other => return Err(format!("unknown workload {other:?}").into()),
         };
         measured(&server, load).await;
@@ -231,11 +261,16 @@ async fn profile(
 
 /// The trivial handler's requests a second when each answer is `bytes` long: what sending a page
 /// costs on its own, for reference next to the list workload.
-async fn trivial_sized(trivial: &Server, bytes: usize, duration: Duration) -> LoadResult {
+async fn trivial_sized(
+    trivial: &Server,
+    bytes: usize,
+    connections: usize,
+    duration: Duration,
+) -> LoadResult {
     let url = format!("{}/bytes/{bytes}", trivial.base);
     let load = trivial.load_client();
     let name = format!("reference: trivial {bytes} B");
-    let workload = workloads::get(&name, url, 32, duration, &load);
+    let workload = workloads::get(&name, url, connections, duration, &load);
     measured(trivial, workload).await
 }
 
@@ -434,7 +469,7 @@ async fn normal(
                 http_ceiling.insert(connections, again);
             }
         }
-        trivial_sized(&trivial, page_bytes, duration).await
+        trivial_sized(&trivial, page_bytes, 32, duration).await
     };
 
     let verdicts = targets(

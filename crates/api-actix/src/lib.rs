@@ -34,12 +34,10 @@ pub use state::{ApiConfig, ApiState};
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use kanban_domain::DomainError;
 use std::net::TcpListener;
 use std::time::Duration;
-use tracing_actix_web::TracingLogger;
 
 /// The application: every route of the contract with its middleware. The binary and the tests
 /// both serve exactly this.
@@ -63,9 +61,7 @@ pub fn build_app(
         .default_service(web::to(not_found))
         .wrap(limiters.default_limit())
         .wrap(cors)
-        .wrap(from_fn(middleware::answers))
-        .wrap(TracingLogger::<middleware::RequestSpan>::new())
-        .wrap(from_fn(middleware::arrival))
+        .wrap(middleware::RequestFrame)
 }
 
 async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {

@@ -1,5 +1,5 @@
 //! Prometheus metrics of `GET /metrics`: request counts and latency histograms per route
-//! pattern, method and status (recorded by `middleware::answers`), the tickets created, moved and
+//! pattern, method and status (recorded by `middleware::RequestFrame`), the tickets created, moved and
 //! claimed, the events published, WebSocket connections and the database pool.
 //!
 //! Each server state owns its registry (no global recorder), so servers in one process, as in

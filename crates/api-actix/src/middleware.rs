@@ -1,5 +1,7 @@
-//! Middleware: request ids, the error envelope for errors raised outside the handlers, and the
-//! request span (request id, method, route pattern) with the line that ends each request.
+//! Middleware: request ids, the error envelope for errors raised outside the handlers, the
+//! request metrics and the request span (request id, method, route pattern) with the line that
+//! ends each request, all in one layer ([`RequestFrame`]); and the route on the span
+//! ([`SpanRoute`]).
 
 use crate::error::{ApiError, default_message};
 use crate::metrics::UNMATCHED_ROUTE;
@@ -7,23 +9,18 @@ use crate::routes::table::RoutePattern;
 use crate::state::ApiState;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform};
-use actix_web::http::Uri;
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::http::uri::PathAndQuery;
-use actix_web::middleware::Next;
+use actix_web::http::{Method, StatusCode, Uri};
 use actix_web::web::{Bytes, Data};
 use actix_web::{Error, HttpMessage};
+use futures_util::future::{FutureExt, LocalBoxFuture};
 use std::sync::Arc;
-use std::time::Instant;
-use tracing::Span;
-use tracing_actix_web::{RootSpan, RootSpanBuilder};
+use std::time::{Duration, Instant};
+use tracing::{Instrument, Span};
 
 /// `X-Request-Id`.
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
-
-/// The id of the current request: the client's, when it sent a sensible one, else a new one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RequestId(pub String);
 
 /// Marks a request whose path ended with `/` before it was trimmed ([`normalize_path`]):
 /// `/docs/` serves Swagger UI, whose page links its files relative to that slash, while `/docs`
@@ -66,52 +63,143 @@ fn normalize_path(req: &mut ServiceRequest) {
     }
 }
 
-/// When the request arrived, for the latency in the log line.
-#[derive(Debug, Clone, Copy)]
-struct RequestStart(Instant);
-
 /// A client-supplied id is echoed if it is 1–128 characters of `[A-Za-z0-9._:-]`.
-fn accept_request_id(value: &HeaderValue) -> Option<String> {
-    let text = value.to_str().ok()?;
-    let sensible = (1..=128).contains(&text.len())
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b));
-    sensible.then(|| text.to_owned())
+fn accept_request_id(value: &HeaderValue) -> Option<HeaderValue> {
+    let bytes = value.as_bytes();
+    let sensible = (1..=128).contains(&bytes.len())
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(b));
+    sensible.then(|| value.clone())
 }
 
 /// `req_` and 32 hexadecimal digits (a random UUID), written without the formatting machinery of
-/// `format!` (about 1 % of a single ticket's CPU).
-fn new_request_id() -> String {
+/// `format!` (about 1 % of a single ticket's CPU), into the header value it is sent as.
+fn new_request_id() -> HeaderValue {
     let mut buffer = uuid::Uuid::encode_buffer();
     let digits = uuid::Uuid::new_v4().simple().encode_lower(&mut buffer);
     let mut id = String::with_capacity(4 + digits.len());
     id.push_str("req_");
     id.push_str(digits);
-    id
+    // Visible ASCII only, so always a header value; taken over without a copy.
+    HeaderValue::try_from(id).unwrap_or_else(|_| HeaderValue::from_static("req_"))
 }
 
-/// The outermost middleware, what every request gets as it arrives: its path normalized
-/// ([`normalize_path`]), an id (echoed in `X-Request-Id`) and its arrival time. Each `from_fn`
-/// layer boxes its futures and services, so what runs at the same place in the chain runs in one
-/// layer.
-pub async fn arrival(
-    mut req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    normalize_path(&mut req);
-    let id = req
-        .headers()
-        .get(REQUEST_ID_HEADER)
-        .and_then(accept_request_id)
-        .unwrap_or_else(new_request_id);
-    req.extensions_mut().insert(RequestId(id.clone()));
-    req.extensions_mut().insert(RequestStart(Instant::now()));
-    let mut response = next.call(req).await?;
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert(REQUEST_ID_HEADER, value);
+/// The request span, kept with each request while [`RequestSpan::start`] opened one: the
+/// resource the request reaches records its route on it ([`SpanRoute`]).
+#[derive(Debug, Clone)]
+struct OpenSpan(Span);
+
+/// The first layer every request passes and the last every answer leaves, doing in one place
+/// what each request gets (each layer of its own boxed its futures and services; three layers,
+/// `arrival`, `tracing-actix-web`'s logger and `answers`, were about a tenth of a list page's
+/// CPU):
+///
+/// - as it arrives: its path normalized ([`normalize_path`]), an id (the client's
+///   `X-Request-Id` when sensible, else a new one), its arrival time, and its span
+///   ([`RequestSpan`]), entered while the rest of the chain serves it;
+/// - as it is answered: errors in the envelope ([`error_envelope`]); its count and latency in
+///   the metrics, by route pattern, method and status
+///   ([`crate::metrics::Metrics::observe_request`], when the app has an [`ApiState`]); the
+///   charset of JSON ([`json_charset`]) and the security headers ([`security_headers`]) on every
+///   answer that is not an error raised as `Err` (those are answered by actix from the
+///   envelope); `X-Request-Id` on every answer; and the `request completed` line
+///   ([`RequestSpan::end`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RequestFrame;
+
+impl<S, B> Transform<S, ServiceRequest> for RequestFrame
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = Error;
+    type Transform = RequestFrameService<S>;
+    type InitError = ();
+    type Future = std::future::Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        std::future::ready(Ok(RequestFrameService { service }))
     }
-    Ok(response)
+}
+
+/// The service of [`RequestFrame`].
+#[derive(Debug)]
+pub struct RequestFrameService<S> {
+    service: S,
+}
+
+impl<S, B> Service<ServiceRequest> for RequestFrameService<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = Error;
+    type Future = LocalBoxFuture<'static, Result<Self::Response, Error>>;
+
+    actix_web::dev::forward_ready!(service);
+
+    fn call(&self, mut req: ServiceRequest) -> Self::Future {
+        let start = Instant::now();
+        normalize_path(&mut req);
+        let id = req
+            .headers()
+            .get(REQUEST_ID_HEADER)
+            .and_then(accept_request_id)
+            .unwrap_or_else(new_request_id);
+        let span = RequestSpan::start(&id, req.method());
+        if !span.is_disabled() {
+            req.extensions_mut().insert(OpenSpan(span.clone()));
+        }
+        let path = req.path();
+        let framed = !(path == "/docs" || path.starts_with("/docs/"));
+        let private = path.starts_with("/api/auth") || path.starts_with("/api/users");
+        let metrics = req
+            .app_data::<Data<ApiState>>()
+            .map(|state| state.metrics.clone());
+        let (method, uri) = (req.method().clone(), req.uri().clone());
+        let served = span.in_scope(|| self.service.call(req));
+        let frame_span = span.clone();
+        async move {
+            let outcome = error_envelope(served.await, &id);
+            // The pattern of the resource the router chose, kept with it: matching the path
+            // against the route table again cost some 3 % of a single ticket's requests a
+            // second. An answer that never reached a resource (a 429 of the rate limiter, a
+            // CORS preflight, a 404) is matched against the table, and its route recorded on
+            // the span here (a resource records its own, [`SpanRoute`]).
+            let (status, routed) = match &outcome {
+                Ok(response) => (
+                    response.status(),
+                    response.request().app_data::<RoutePattern>().cloned(),
+                ),
+                Err(error) => (error.as_response_error().status_code(), None),
+            };
+            let route = match &routed {
+                Some(routed) => routed.as_str(),
+                None => {
+                    let route =
+                        crate::routes::table::pattern_of(uri.path()).unwrap_or(UNMATCHED_ROUTE);
+                    span.record("route", route);
+                    route
+                }
+            };
+            let latency = start.elapsed();
+            if let Some(metrics) = metrics {
+                metrics.observe_request(route, method.as_str(), status, latency);
+            }
+            RequestSpan::end(&span, status, latency, &id, &method, route);
+            let mut response = outcome?;
+            let headers = response.headers_mut();
+            json_charset(headers);
+            security_headers(headers, framed, private);
+            headers.insert(REQUEST_ID_HEADER, id);
+            Ok(response)
+        }
+        .instrument(frame_span)
+        .boxed_local()
+    }
 }
 
 fn is_json(headers: &HeaderMap) -> bool {
@@ -139,70 +227,17 @@ fn keep_headers(from: &HeaderMap, to: &mut HeaderMap) {
     }
 }
 
-/// What every answer gets, in one layer: errors in the envelope ([`error_envelope`]); its count
-/// and latency in the metrics, by route pattern, method and status ([`crate::metrics::Metrics::observe_request`],
-/// when the app has an [`ApiState`]); then the charset of JSON ([`json_charset`]) and the security
-/// headers ([`security_headers`]) on every answer that is not an error raised as `Err` (those are
-/// answered by actix from the envelope).
-pub async fn answers<B: MessageBody + 'static>(
-    req: ServiceRequest,
-    next: Next<B>,
-) -> Result<ServiceResponse<EitherBody<B>>, Error> {
-    let path = req.path();
-    let framed = !(path == "/docs" || path.starts_with("/docs/"));
-    let private = path.starts_with("/api/auth") || path.starts_with("/api/users");
-    // Read before the request goes on: the router needs the only reference to it.
-    let metrics = req
-        .app_data::<Data<ApiState>>()
-        .map(|state| state.metrics.clone());
-    let start = req
-        .extensions()
-        .get::<RequestStart>()
-        .map_or_else(Instant::now, |start| start.0);
-    let (method, uri) = (req.method().clone(), req.uri().clone());
-    let outcome = error_envelope(req, next).await;
-    // The pattern of the resource the router chose, kept with it: matching the path against
-    // the route table again cost some 3 % of a single ticket's requests a second. An answer
-    // that never reached a resource (a 429 of the rate limiter, a CORS preflight, a 404) is
-    // matched against the table, and its route recorded on the request span here (a resource
-    // records its own, [`SpanRoute`]).
-    let (status, routed) = match &outcome {
-        Ok(response) => (
-            response.status(),
-            response.request().app_data::<RoutePattern>().cloned(),
-        ),
-        Err(error) => (error.as_response_error().status_code(), None),
-    };
-    let route = match &routed {
-        Some(routed) => routed.as_str(),
-        None => {
-            let route = crate::routes::table::pattern_of(uri.path()).unwrap_or(UNMATCHED_ROUTE);
-            Span::current().record("route", route);
-            route
-        }
-    };
-    if let Some(metrics) = metrics {
-        metrics.observe_request(route, method.as_str(), status, start.elapsed());
-    }
-    let mut response = outcome?;
-    let headers = response.headers_mut();
-    json_charset(headers);
-    security_headers(headers, framed, private);
-    Ok(response)
-}
-
 /// Turns every error answer that is not already the envelope (actix's 404 and 405, payload and
 /// middleware errors) into the envelope.
 ///
-/// It must not hold a clone of the request while the router runs (the router needs the only
-/// reference), so errors that arrive as `Err` are re-raised as an [`ApiError`] carrying the
-/// request id and the original's `Retry-After`/`Allow`/`WWW-Authenticate` headers.
-async fn error_envelope<B: MessageBody + 'static>(
-    req: ServiceRequest,
-    next: Next<B>,
+/// Errors that arrive as `Err` (the request is gone with them) are raised again as an
+/// [`ApiError`] carrying the request id and the original's `Retry-After`/`Allow`/
+/// `WWW-Authenticate` headers.
+fn error_envelope<B: MessageBody + 'static>(
+    outcome: Result<ServiceResponse<B>, Error>,
+    request_id: &HeaderValue,
 ) -> Result<ServiceResponse<EitherBody<B>>, Error> {
-    let request_id = req.extensions().get::<RequestId>().map(|id| id.0.clone());
-    match next.call(req).await {
+    match outcome {
         Ok(response) => {
             let status = response.status();
             if !(status.is_client_error() || status.is_server_error())
@@ -234,9 +269,7 @@ async fn error_envelope<B: MessageBody + 'static>(
                     replacement = replacement.with_header(name, value.clone());
                 }
             }
-            if let Some(id) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
-                replacement = replacement.with_header(REQUEST_ID_HEADER, id);
-            }
+            replacement = replacement.with_header(REQUEST_ID_HEADER, request_id.clone());
             Err(replacement.into())
         }
     }
@@ -324,7 +357,7 @@ where
     actix_web::dev::forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
-        if let Some(span) = req.extensions().get::<RootSpan>() {
+        if let Some(OpenSpan(span)) = req.extensions().get::<OpenSpan>() {
             span.record("route", &*self.pattern);
         }
         self.service.call(req)
@@ -332,7 +365,7 @@ where
 }
 
 /// A request answered in this long or longer is logged at `WARN` (see [`RequestSpan`]).
-pub const SLOW_REQUEST: std::time::Duration = std::time::Duration::from_secs(1);
+pub const SLOW_REQUEST: Duration = Duration::from_secs(1);
 
 /// The span of each request (request id, method, route pattern, not the raw path), so that every
 /// line logged while serving it names the request, and the one `request completed` event that
@@ -349,50 +382,47 @@ pub const SLOW_REQUEST: std::time::Duration = std::time::Duration::from_secs(1);
 /// a span after it opened makes the JSON formatter parse and write the span's fields again, once
 /// per field. When `INFO` is off for every target, no span is built at all.
 #[derive(Debug)]
-pub struct RequestSpan;
+struct RequestSpan;
 
-impl RootSpanBuilder for RequestSpan {
-    fn on_request_start(request: &ServiceRequest) -> Span {
+impl RequestSpan {
+    /// The span of a request with this id and method, or a disabled one when `INFO` is off.
+    fn start(id: &HeaderValue, method: &Method) -> Span {
         if tracing::level_filters::LevelFilter::current() < tracing::Level::INFO {
             return Span::none();
         }
-        let extensions = request.extensions();
-        let request_id = extensions.get::<RequestId>().map_or("", |id| id.0.as_str());
         // The route is not known before the router has run: it is recorded by the resource the
-        // request reaches ([`SpanRoute`]), or else when the answer comes back ([`answers`]).
-        // Asking the router here (`match_pattern`) matched the path twice.
+        // request reaches ([`SpanRoute`]), or else when the answer comes back
+        // ([`RequestFrame`]). Asking the router here (`match_pattern`) matched the path twice.
         tracing::info_span!(
             "request",
-            request_id,
-            method = request.method().as_str(),
+            request_id = id.to_str().unwrap_or_default(),
+            method = method.as_str(),
             route = tracing::field::Empty,
         )
     }
 
-    fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
-        let request = outcome.as_ref().ok().map(ServiceResponse::request);
-        let status = match outcome {
-            Ok(response) => response.status().as_u16(),
-            Err(error) => error.as_response_error().status_code().as_u16(),
-        };
-        let latency = request
-            .and_then(|request| request.extensions().get::<RequestStart>().copied())
-            .map(|start| start.0.elapsed());
-        let latency_ms = latency.map(|latency| latency.as_secs_f64() * 1000.0);
-        let warning = status >= 500 || latency.is_some_and(|latency| latency >= SLOW_REQUEST);
+    /// The `request completed` event, in the request's span when it has one.
+    fn end(
+        span: &Span,
+        status: StatusCode,
+        latency: Duration,
+        id: &HeaderValue,
+        method: &Method,
+        route: &str,
+    ) {
+        let status = status.as_u16();
+        let latency_ms = latency.as_secs_f64() * 1000.0;
+        let warning = status >= 500 || latency >= SLOW_REQUEST;
         if span.is_disabled() {
             // No span (`INFO` is off, or off for this module): a warning names its request
             // itself.
             if warning {
-                let request_id =
-                    request.and_then(|r| r.extensions().get::<RequestId>().map(|id| id.0.clone()));
                 tracing::warn!(
                     status,
                     latency_ms,
-                    request_id,
-                    method = request.map(|r| r.method().as_str()),
-                    route = request
-                        .map(|r| r.match_pattern().unwrap_or_else(|| "unmatched".to_owned())),
+                    request_id = id.to_str().unwrap_or_default(),
+                    method = method.as_str(),
+                    route,
                     "request completed"
                 );
             }
@@ -415,10 +445,8 @@ mod tests {
     use super::*;
     use crate::routes::table::Routes;
     use actix_web::http::Method;
-    use actix_web::middleware::from_fn;
     use actix_web::{App, HttpResponse, test, web};
     use std::sync::{Arc, Mutex};
-    use tracing_actix_web::TracingLogger;
 
     /// The log lines written while the test runs (JSON, as in production).
     #[derive(Clone, Default)]
@@ -480,9 +508,7 @@ mod tests {
                         })
                     });
                 })
-                .wrap(from_fn(answers))
-                .wrap(TracingLogger::<RequestSpan>::new())
-                .wrap(from_fn(arrival)),
+                .wrap(RequestFrame),
         )
         .await;
         for path in paths {
@@ -572,8 +598,8 @@ mod tests {
     #[actix_web::test]
     async fn a_new_request_id_is_req_and_32_hexadecimal_digits() {
         let (id, other) = (new_request_id(), new_request_id());
-        let digits = id.strip_prefix("req_").unwrap();
-        assert_eq!(digits.len(), 32, "{id}");
+        let digits = id.to_str().unwrap().strip_prefix("req_").unwrap();
+        assert_eq!(digits.len(), 32, "{id:?}");
         assert!(
             digits
                 .bytes()
@@ -600,7 +626,7 @@ mod tests {
                         ))
                     }),
                 )
-                .wrap(from_fn(arrival)),
+                .wrap(RequestFrame),
         )
         .await;
         for (sent, seen) in [
