@@ -116,3 +116,63 @@ async fn security_headers_are_on_every_response() {
     );
     assert_eq!(docs.header("x-content-type-options"), "nosniff");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_without_an_origin_varies_by_origin_and_has_no_cors_headers() {
+    let app = TestApp::spawn_with(Backend::Memory, with_origins(&["https://kanban.example"])).await;
+    let plain = app.get("/api/boards").await;
+    assert_eq!(plain.status, StatusCode::OK);
+    assert!(plain.header("vary").contains("Origin"), "{:?}", plain.headers);
+    for name in [
+        "access-control-allow-origin",
+        "access-control-expose-headers",
+        "access-control-allow-credentials",
+    ] {
+        assert!(plain.headers.get(name).is_none(), "{name}");
+    }
+    let missing = app.get("/api/nowhere").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(missing.header("vary").contains("Origin"));
+    let browser = app
+        .send(
+            app.request(Method::GET, "/api/boards")
+                .header("Origin", "https://kanban.example"),
+        )
+        .await;
+    assert!(browser.header("vary").contains("Origin"));
+    assert_eq!(browser.header("access-control-allow-credentials"), "true");
+}
+
+/// A refusal of the rate limiter is raised as an error before any route runs, and rewritten
+/// into the envelope: a browser must still be allowed to read it (and its `Retry-After`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limited_answer_keeps_its_cors_headers() {
+    let mut config = with_origins(&["https://kanban.example"]);
+    config.rate_limit.enabled = true;
+    config.rate_limit.requests_per_minute = 1;
+    config.rate_limit.burst = 1;
+    let app = TestApp::spawn_with(Backend::Memory, config).await;
+    let from_browser = || {
+        app.request(Method::GET, "/api/boards")
+            .header("Origin", "https://kanban.example")
+    };
+    assert_eq!(app.send(from_browser()).await.status, StatusCode::OK);
+    let limited = app.send(from_browser()).await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(limited.code(), "RATE_LIMITED");
+    assert_eq!(
+        limited.header("access-control-allow-origin"),
+        "https://kanban.example"
+    );
+    assert!(
+        limited
+            .header("access-control-expose-headers")
+            .contains("retry-after")
+    );
+    assert!(limited.header("retry-after").parse::<u64>().unwrap() >= 1);
+    assert!(limited.header("x-request-id").starts_with("req_"));
+    let plain = app.get("/api/boards").await;
+    assert_eq!(plain.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(plain.header("vary").contains("Origin"));
+    assert!(plain.headers.get("access-control-allow-origin").is_none());
+}

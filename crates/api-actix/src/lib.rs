@@ -53,7 +53,7 @@ pub fn build_app(
     >,
 > {
     let limiters = state.limiters.clone();
-    let cors = cors::cors(&state.config.cors);
+    let cors = cors::CrossOrigin::new(&state.config.cors);
     App::new()
         .app_data(web::Data::new(state))
         .app_data(extract::path_config())

@@ -36,7 +36,10 @@ struct Verified {
 
 #[derive(Debug)]
 pub struct VerifiedTokens {
-    entries: Mutex<HashMap<String, Verified>>,
+    /// By the token's text, hashed with foldhash rather than SipHash: a token is some 300
+    /// bytes, hashed on every request. Only verified tokens are ever inserted, so whoever sends
+    /// tokens cannot fill the map with colliding keys.
+    entries: Mutex<HashMap<String, Verified, foldhash::fast::RandomState>>,
     ttl: Duration,
 }
 
@@ -46,7 +49,7 @@ impl VerifiedTokens {
 
     pub fn new(ttl: Duration) -> Self {
         Self {
-            entries: Mutex::new(HashMap::new()),
+            entries: Mutex::new(HashMap::default()),
             ttl,
         }
     }
