@@ -122,7 +122,11 @@ async fn an_answer_without_an_origin_varies_by_origin_and_has_no_cors_headers() 
     let app = TestApp::spawn_with(Backend::Memory, with_origins(&["https://kanban.example"])).await;
     let plain = app.get("/api/boards").await;
     assert_eq!(plain.status, StatusCode::OK);
-    assert!(plain.header("vary").contains("Origin"), "{:?}", plain.headers);
+    assert!(
+        plain.header("vary").contains("Origin"),
+        "{:?}",
+        plain.headers
+    );
     for name in [
         "access-control-allow-origin",
         "access-control-expose-headers",

@@ -22,10 +22,11 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::web::Data;
 use actix_web::{FromRequest, HttpRequest};
-use futures_util::future::LocalBoxFuture;
+use futures_util::future::{Either, LocalBoxFuture};
 use kanban_domain::account::AccessToken;
 use kanban_domain::policy::Permission;
 use kanban_domain::{Actor, Role, User};
+use std::future::{Ready, ready};
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -255,16 +256,39 @@ impl<G> Authorized<G> {
 
 impl<G: Gate + 'static> FromRequest for Authorized<G> {
     type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+    type Future =
+        Either<Ready<Result<Self, ApiError>>, LocalBoxFuture<'static, Result<Self, ApiError>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let authorized = |caller| Self {
+            caller,
+            _gate: PhantomData,
+        };
+        // A token verified a moment ago (the usual case: an agent's or a screen's requests),
+        // answered here rather than by a boxed future (`resolve`) awaited afterwards.
+        if let Some(known) = verified_caller(req) {
+            let admitted = known.and_then(|caller| caller.admit(G::NEEDS));
+            return Either::Left(ready(admitted.map(authorized)));
+        }
         let req = req.clone();
-        Box::pin(async move {
-            Ok(Self {
-                caller: resolve(req, G::NEEDS).await?,
-                _gate: PhantomData,
-            })
-        })
+        Either::Right(Box::pin(async move {
+            resolve(req, G::NEEDS).await.map(authorized)
+        }))
+    }
+}
+
+/// The caller of a request whose bearer token is among the recently verified ones
+/// ([`super::verified::VerifiedTokens`]), or the 401 of a malformed `Authorization`; `None` when
+/// the token must be checked ([`resolve`]), or the request has none.
+fn verified_caller(req: &HttpRequest) -> Option<Result<Caller, ApiError>> {
+    let state = req.app_data::<Data<ApiState>>()?;
+    match bearer_token(req) {
+        Ok(Some(token)) => state
+            .verified
+            .get(token, state.services.clock.now())
+            .map(|found| Ok(Caller::Account(found))),
+        Ok(None) => None,
+        Err(malformed) => Some(Err(malformed)),
     }
 }
 
