@@ -54,6 +54,7 @@ pub fn build_app(
 > {
     let limiters = state.limiters.clone();
     let cors = cors::CrossOrigin::new(&state.config.cors);
+    let frame = middleware::RequestFrame::counted_in(state.metrics.clone());
     App::new()
         .app_data(web::Data::new(state))
         .app_data(extract::path_config())
@@ -61,7 +62,7 @@ pub fn build_app(
         .default_service(web::to(not_found))
         .wrap(limiters.default_limit())
         .wrap(cors)
-        .wrap(middleware::RequestFrame)
+        .wrap(frame)
 }
 
 async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {

@@ -4,15 +4,14 @@
 //! ([`SpanRoute`]).
 
 use crate::error::{ApiError, default_message};
-use crate::metrics::UNMATCHED_ROUTE;
+use crate::metrics::{Metrics, UNMATCHED_ROUTE};
 use crate::routes::table::RoutePattern;
-use crate::state::ApiState;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::http::uri::PathAndQuery;
 use actix_web::http::{Method, StatusCode, Uri};
-use actix_web::web::{Bytes, Data};
+use actix_web::web::Bytes;
 use actix_web::{Error, HttpMessage};
 use futures_util::future::{FutureExt, LocalBoxFuture};
 use std::sync::Arc;
@@ -100,13 +99,24 @@ struct OpenSpan(Span);
 ///   ([`RequestSpan`]), entered while the rest of the chain serves it;
 /// - as it is answered: errors in the envelope ([`error_envelope`]); its count and latency in
 ///   the metrics, by route pattern, method and status
-///   ([`crate::metrics::Metrics::observe_request`], when the app has an [`ApiState`]); the
+///   ([`crate::metrics::Metrics::observe_request`], with the metrics it was given); the
 ///   charset of JSON ([`json_charset`]) and the security headers ([`security_headers`]) on every
 ///   answer that is not an error raised as `Err` (those are answered by actix from the
 ///   envelope); `X-Request-Id` on every answer; and the `request completed` line
 ///   ([`RequestSpan::end`]).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct RequestFrame;
+#[derive(Debug, Clone, Default)]
+pub struct RequestFrame {
+    metrics: Option<Arc<Metrics>>,
+}
+
+impl RequestFrame {
+    /// The frame of an app whose requests are counted in `metrics`.
+    pub fn counted_in(metrics: Arc<Metrics>) -> Self {
+        Self {
+            metrics: Some(metrics),
+        }
+    }
+}
 
 impl<S, B> Transform<S, ServiceRequest> for RequestFrame
 where
@@ -120,7 +130,10 @@ where
     type Future = std::future::Ready<Result<Self::Transform, Self::InitError>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
-        std::future::ready(Ok(RequestFrameService { service }))
+        std::future::ready(Ok(RequestFrameService {
+            service,
+            metrics: self.metrics.clone(),
+        }))
     }
 }
 
@@ -128,6 +141,7 @@ where
 #[derive(Debug)]
 pub struct RequestFrameService<S> {
     service: S,
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl<S, B> Service<ServiceRequest> for RequestFrameService<S>
@@ -156,12 +170,10 @@ where
         let path = req.path();
         let framed = !(path == "/docs" || path.starts_with("/docs/"));
         let private = path.starts_with("/api/auth") || path.starts_with("/api/users");
-        let metrics = req
-            .app_data::<Data<ApiState>>()
-            .map(|state| state.metrics.clone());
+        let metrics = self.metrics.clone();
         let (method, uri) = (req.method().clone(), req.uri().clone());
         let served = span.in_scope(|| self.service.call(req));
-        let frame_span = span.clone();
+        let instrumented = span.clone();
         async move {
             let outcome = error_envelope(served.await, &id);
             // The pattern of the resource the router chose, kept with it: matching the path
@@ -197,7 +209,7 @@ where
             headers.insert(REQUEST_ID_HEADER, id);
             Ok(response)
         }
-        .instrument(frame_span)
+        .instrument(instrumented)
         .boxed_local()
     }
 }
@@ -508,7 +520,7 @@ mod tests {
                         })
                     });
                 })
-                .wrap(RequestFrame),
+                .wrap(RequestFrame::default()),
         )
         .await;
         for path in paths {
@@ -626,7 +638,7 @@ mod tests {
                         ))
                     }),
                 )
-                .wrap(RequestFrame),
+                .wrap(RequestFrame::default()),
         )
         .await;
         for (sent, seen) in [
